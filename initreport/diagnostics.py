@@ -1,0 +1,132 @@
+"""What happens inside the network: per-layer statistics taken at checkpoints.
+
+All statistics are reduced here, in one place, from the per-layer records of one forward
+and one backward pass on a fixed diagnostic batch. They are computed in float64 whatever
+the training dtype. Each scalar statistic is an array over *all* members of the stack
+(NaN for members that had diverged by then); histograms pool the surviving members.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import Activation, softmax_cross_entropy
+from .network import backward, forward
+
+# Statistics of every hidden layer, in the order the results list them. Each maps to one
+# sentence in the report's glossary (see report.py), so keep names in the field's words.
+HIDDEN_STATS = (
+    "activation_mean", "activation_std", "pre_activation_std", "saturated_fraction",
+    "dead_fraction", "gradient_std", "weight_grad_norm", "update_ratio", "weight_norm",
+    "distance_from_init", "max_abs_change", "unit_spread", "relative_unit_spread", "rank",
+)
+OUTPUT_STATS = ("weight_grad_norm", "weight_norm", "distance_from_init", "max_abs_change", "bias_change")
+
+
+def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> dict:
+    """Fraction of values per bin on [lo, hi], values outside clipped into the end bins."""
+    flat = np.clip(values.ravel(), lo, hi)
+    counts, edges = np.histogram(flat, bins=bins, range=(lo, hi))
+    total = counts.sum()
+    return {"edges": edges, "fraction": counts / total if total else counts.astype(float)}
+
+
+def activation_range(act: Activation, values: np.ndarray) -> tuple[float, float]:
+    """Fixed ranges for bounded activations (so histograms compare across inits)."""
+    if act.name == "tanh":
+        return -1.0, 1.0
+    if act.name == "sigmoid":
+        return 0.0, 1.0
+    lo = min(0.0, float(np.percentile(values, 0.5)))
+    hi = float(np.percentile(values, 99.5))
+    return lo, hi if hi > lo else lo + 1.0
+
+
+def symmetric_range(values: np.ndarray) -> tuple[float, float]:
+    m = float(np.percentile(np.abs(values), 99.5))
+    m = m if m > 0 and np.isfinite(m) else 1.0
+    return -m, m
+
+
+def unit_spread(w: np.ndarray) -> np.ndarray:
+    """Largest distance between two units' incoming weight vectors (columns of W), per member.
+
+    Computed from the differences to the first column, so units that are identical to the bit
+    give exactly 0 (a Gram matrix of W itself would leave rounding noise).
+    """
+    d = w - w[:, :, :1]
+    gram = np.matmul(d.transpose(0, 2, 1), d)
+    sq = np.einsum("mii->mi", gram)
+    dist2 = sq[:, :, None] + sq[:, None, :] - 2 * gram
+    return np.sqrt(np.clip(dist2, 0, None).max(axis=(1, 2)))
+
+
+def _fill(values: np.ndarray, members: np.ndarray, n_members: int) -> np.ndarray:
+    full = np.full(n_members, np.nan)
+    full[members] = values
+    return full
+
+
+def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
+                     *, members: np.ndarray, n_members: int, groups: list) -> dict:
+    """Per-layer statistics of the stack on the diagnostic batch (x, y).
+
+    ``members`` are the original indices of the surviving members (the rows of the arrays);
+    ``groups`` lists original member indices whose histograms are pooled together (one
+    configuration's seeds). Returns {"hidden": [per hidden layer: {stat: array(n_members),
+    "activation_hist": [per group], "gradient_hist": [per group]}], "output": {stat: array}}.
+    """
+    group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
+    w64 = [w.astype(np.float64) for w in weights]
+    b64 = [b.astype(np.float64) for b in biases]
+    x64 = x.astype(np.float64)
+    logits, pre, acts = forward(w64, b64, x64, act)
+    labels = np.broadcast_to(y, logits.shape[:-1])
+    _, dlogits = softmax_cross_entropy(logits, labels)
+    d_w, _, d_z = backward(w64, pre, acts, dlogits, act)
+    lr64 = lr.astype(np.float64).reshape(-1)
+
+    hidden = []
+    for l, (z, a, dz) in enumerate(zip(pre, acts[1:], d_z)):
+        w, w_init = w64[l], w0[l].astype(np.float64)
+        norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
+        grad_norm = np.sqrt((d_w[l] ** 2).sum(axis=(1, 2)))
+        mean_norm = norm_w / np.sqrt(w.shape[2])
+        spread = unit_spread(w)
+        sat = act.saturated(a)
+        if act.can_die:
+            dead = np.all(z <= 0, axis=1).mean(axis=1)
+        else:
+            dead = np.full(len(members), np.nan)
+        stats = {
+            "activation_mean": a.mean(axis=(1, 2)),
+            "activation_std": a.std(axis=(1, 2)),
+            "pre_activation_std": z.std(axis=(1, 2)),
+            "saturated_fraction": sat.mean(axis=(1, 2)) if sat is not None else np.full(len(members), np.nan),
+            "dead_fraction": dead,
+            "gradient_std": dz.std(axis=(1, 2)),
+            "weight_grad_norm": grad_norm,
+            "update_ratio": np.where(norm_w > 0, lr64 * grad_norm / np.where(norm_w > 0, norm_w, 1), np.nan),
+            "weight_norm": norm_w,
+            "distance_from_init": np.sqrt(((w - w_init) ** 2).sum(axis=(1, 2))),
+            "max_abs_change": np.abs(w - w_init).max(axis=(1, 2)),
+            "unit_spread": spread,
+            "relative_unit_spread": np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), np.where(spread > 0, np.inf, 0.0)),
+            "rank": np.linalg.matrix_rank(w).astype(np.float64),
+        }
+        entry = {k: _fill(v, members, n_members) for k, v in stats.items()}
+        entry["activation_hist"] = [
+            histogram(a[r], *activation_range(act, a[r]), bins) if r.size else None for r in group_rows]
+        entry["gradient_hist"] = [
+            histogram(dz[r], *symmetric_range(dz[r]), bins) if r.size else None for r in group_rows]
+        hidden.append(entry)
+
+    w, w_init = w64[-1], w0[-1].astype(np.float64)
+    out = {
+        "weight_grad_norm": np.sqrt((d_w[-1] ** 2).sum(axis=(1, 2))),
+        "weight_norm": np.sqrt((w * w).sum(axis=(1, 2))),
+        "distance_from_init": np.sqrt(((w - w_init) ** 2).sum(axis=(1, 2))),
+        "max_abs_change": np.abs(w - w_init).max(axis=(1, 2)),
+        "bias_change": np.abs(b64[-1] - b0[-1].astype(np.float64)).max(axis=(1, 2)),
+    }
+    return {"hidden": hidden, "output": {k: _fill(v, members, n_members) for k, v in out.items()}}

@@ -1,0 +1,266 @@
+"""A multilayer perceptron whose every seed trains at once, as one stack of arrays.
+
+A *member* is one network: an initialiser, a seed and a learning rate. All members of a
+stack share the architecture (depth, width, activation) and the data; their weights are
+stored as arrays of shape ``(members, fan_in, fan_out)``, so each layer is a single batched
+matmul for the whole stack instead of a Python loop over networks. Members never mix:
+slice ``m`` of every array is computed from slice ``m`` only, so one member's result does not
+depend on which others share its stack (a test checks this to the bit).
+
+Notation (as in the notes): ``Z_l = A_{l-1} W_l + b_l``, ``A_l = g(Z_l)``; the output layer is
+a softmax with cross-entropy loss. Inputs are row vectors (batch, features) and kernels are
+(fan_in, fan_out), the Keras Dense convention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import initializers
+from .activations import Activation, softmax_cross_entropy
+
+
+@dataclass(frozen=True)
+class Member:
+    """One network of a stack."""
+
+    init: str
+    seed: int
+    lr: float
+    init_params: tuple = ()          # sorted (name, value) pairs passed to the initialiser
+    bias: float | None = None        # None: the initialiser's default bias (0, or the constant)
+
+    def rngs(self):
+        """Independent generators for the weights and the minibatch order of this seed.
+
+        The same seed gives the same data order whatever the initialiser, so comparisons
+        between initialisers at one seed are paired.
+        """
+        return np.random.default_rng([self.seed, 0]), np.random.default_rng([self.seed, 1])
+
+
+def layer_sizes(n_features: int, depth: int, width: int, n_classes: int) -> list[int]:
+    """[n_features, width × depth, n_classes]: ``depth`` hidden layers and one output layer."""
+    return [n_features] + [width] * depth + [n_classes]
+
+
+def init_stack(members: list[Member], sizes: list[int], dtype) -> tuple[list, list]:
+    """Weights (members, fan_in, fan_out) and biases (members, 1, fan_out) of every layer."""
+    weights, biases = [], []
+    rngs = [m.rngs()[0] for m in members]
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        per_member = []
+        bias_rows = []
+        for m, rng in zip(members, rngs):
+            per_member.append(initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params)))
+            bias = initializers.get_info(m.init).default_bias if m.bias is None else m.bias
+            if m.init == "constant" and m.bias is None:
+                bias = dict(m.init_params).get("value", bias)
+            bias_rows.append(np.full((1, fan_out), bias))
+        weights.append(np.stack(per_member).astype(dtype))
+        biases.append(np.stack(bias_rows).astype(dtype))
+    return weights, biases
+
+
+def forward(weights, biases, x, act: Activation):
+    """Forward pass. Returns (logits, pre_activations, activations).
+
+    ``activations[0]`` is the input; ``pre_activations[l]`` and ``activations[l + 1]`` belong to
+    hidden layer l + 1. ``x`` is (B, d) shared by every member, or (members, B, d).
+    """
+    pre, acts = [], [x]
+    a = x
+    last = len(weights) - 1
+    for l, (w, b) in enumerate(zip(weights, biases)):
+        z = np.matmul(a, w)
+        z += b
+        if l == last:
+            return z, pre, acts
+        a = act.forward(z)
+        pre.append(z)
+        acts.append(a)
+    raise ValueError("a network needs at least one layer")
+
+
+def backward(weights, pre, acts, dlogits, act: Activation):
+    """Back-propagation. Returns (dW per layer, db per layer, dL/dZ per hidden layer).
+
+    dW_l = A_{l-1}ᵀ dZ_l,  db_l = Σ_batch dZ_l,  dZ_{l-1} = (dZ_l W_lᵀ) ⊙ g'(Z_{l-1}).
+    """
+    n = len(weights)
+    d_w, d_b, d_z = [None] * n, [None] * n, [None] * (n - 1)
+    dz = dlogits
+    for l in range(n - 1, -1, -1):
+        a_prev = acts[l]
+        if a_prev.ndim == 2:
+            d_w[l] = np.matmul(a_prev.T, dz)
+        else:
+            d_w[l] = np.matmul(a_prev.transpose(0, 2, 1), dz)
+        d_b[l] = dz.sum(axis=-2, keepdims=True)
+        if l > 0:
+            da = np.matmul(dz, weights[l].transpose(0, 2, 1))
+            dz = da * act.grad(pre[l - 1], acts[l])
+            d_z[l - 1] = dz
+    return d_w, d_b, d_z
+
+
+def evaluate(weights, biases, x, y, act: Activation):
+    """Loss and accuracy of every member on (x, y), as float64 arrays of shape (members,)."""
+    with np.errstate(all="ignore"):
+        logits, _, _ = forward(weights, biases, x, act)
+        loss, _ = softmax_cross_entropy(logits, np.broadcast_to(y, logits.shape[:-1]))
+        accuracy = (logits.argmax(axis=-1) == y).mean(axis=-1)
+    loss = loss.astype(np.float64)
+    loss[~np.isfinite(loss)] = np.nan
+    return loss, accuracy.astype(np.float64)
+
+
+@dataclass
+class TrainResult:
+    """Raw per-member outcome of a stack; ``diagnostics`` reduces it to statistics."""
+
+    members: list[Member]
+    sizes: list[int]
+    epochs: int
+    train_loss: np.ndarray          # (members, epochs + 1), NaN after divergence; column 0 = at init
+    train_accuracy: np.ndarray
+    test_loss: np.ndarray
+    test_accuracy: np.ndarray
+    diverged_at: np.ndarray         # (members,) epoch of divergence, -1 if never
+    checkpoints: dict = field(default_factory=dict)   # epoch -> per-layer statistics
+    final_weights: list | None = None                 # only when asked (tests)
+    initial_weights: list | None = None
+
+
+def train_stack(
+    members: list[Member],
+    data,
+    *,
+    activation: Activation,
+    depth: int,
+    width: int,
+    epochs: int,
+    batch_size: int,
+    momentum: float = 0.0,
+    dtype=np.float32,
+    checkpoints=(0,),
+    diag_samples: int = 512,
+    hist_bins: int = 40,
+    keep_weights: bool = False,
+    groups: list | None = None,
+) -> TrainResult:
+    """Train every member with minibatch SGD (optional momentum) and record what happens.
+
+    A member whose loss or weights become NaN/Inf is recorded as diverged at that epoch and
+    removed from the stack; the others go on. Epoch 0 is the state at initialisation.
+    """
+    from .diagnostics import layer_statistics
+
+    dtype = np.dtype(dtype)
+    sizes = layer_sizes(data.n_features, depth, width, data.n_classes)
+    x_train = np.ascontiguousarray(data.x_train, dtype=dtype)
+    y_train = np.asarray(data.y_train, dtype=np.int64)
+    x_test = np.ascontiguousarray(data.x_test, dtype=dtype)
+    y_test = np.asarray(data.y_test, dtype=np.int64)
+    n_members, n_train = len(members), len(y_train)
+    groups = groups if groups is not None else [np.arange(n_members)]
+    # The diagnostic batch: a fixed slice of the training set, the same for every member.
+    diag_x, diag_y = x_train[:diag_samples], y_train[:diag_samples]
+
+    weights, biases = init_stack(members, sizes, dtype)
+    w0 = [w.copy() for w in weights]
+    b0 = [b.copy() for b in biases]
+    lr = np.array([m.lr for m in members], dtype=dtype).reshape(-1, 1, 1)
+    velocity_w = [np.zeros_like(w) for w in weights] if momentum else None
+    velocity_b = [np.zeros_like(b) for b in biases] if momentum else None
+    shuffle_rngs = [m.rngs()[1] for m in members]
+
+    shape = (n_members, epochs + 1)
+    result = TrainResult(
+        members=list(members), sizes=sizes, epochs=epochs,
+        train_loss=np.full(shape, np.nan), train_accuracy=np.full(shape, np.nan),
+        test_loss=np.full(shape, np.nan), test_accuracy=np.full(shape, np.nan),
+        diverged_at=np.full(n_members, -1, dtype=np.int64),
+    )
+    active = np.arange(n_members)          # original indices of the members still training
+    checkpoint_set = set(checkpoints)
+
+    def record(epoch):
+        """Evaluate, detect divergence, take a checkpoint; returns the mask of members kept."""
+        tr_loss, tr_acc = evaluate(weights, biases, x_train, y_train, activation)
+        te_loss, te_acc = evaluate(weights, biases, x_test, y_test, activation)
+        finite = np.isfinite(tr_loss)
+        for w, b in zip(weights, biases):
+            finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
+        result.train_loss[active, epoch] = np.where(finite, tr_loss, np.nan)
+        result.train_accuracy[active, epoch] = np.where(finite, tr_acc, np.nan)
+        result.test_loss[active, epoch] = np.where(finite, te_loss, np.nan)
+        result.test_accuracy[active, epoch] = np.where(finite, te_acc, np.nan)
+        result.diverged_at[active[~finite]] = epoch
+        if epoch in checkpoint_set and finite.any():
+            keep = np.flatnonzero(finite)
+            sub = lambda arrays: [a[keep] for a in arrays]  # noqa: E731
+            with np.errstate(all="ignore"):
+                result.checkpoints[epoch] = layer_statistics(
+                    sub(weights), sub(biases), sub(w0), sub(b0), lr[keep], diag_x, diag_y,
+                    activation, hist_bins, members=active[keep], n_members=n_members, groups=groups,
+                )
+        return finite
+
+    def drop(keep_mask):
+        nonlocal weights, biases, w0, b0, lr, velocity_w, velocity_b, active, shuffle_rngs
+        keep = np.flatnonzero(keep_mask)
+        weights = [w[keep] for w in weights]
+        biases = [b[keep] for b in biases]
+        w0 = [w[keep] for w in w0]
+        b0 = [b[keep] for b in b0]
+        lr = lr[keep]
+        if momentum:
+            velocity_w = [v[keep] for v in velocity_w]
+            velocity_b = [v[keep] for v in velocity_b]
+        shuffle_rngs = [shuffle_rngs[i] for i in keep]
+        active = active[keep]
+
+    finite = record(0)
+    if not finite.all():
+        drop(finite)
+    if keep_weights:
+        result.initial_weights = [w.copy() for w in w0]
+
+    steps = range(0, n_train, batch_size)
+    with np.errstate(all="ignore"):   # overflow is an outcome here, recorded as divergence
+        for epoch in range(1, epochs + 1):
+            if len(active) == 0:
+                break
+            order = np.stack([rng.permutation(n_train) for rng in shuffle_rngs])
+            for start in steps:
+                idx = order[:, start:start + batch_size]
+                xb, yb = x_train[idx], y_train[idx]
+                logits, pre, acts = forward(weights, biases, xb, activation)
+                _, dlogits = softmax_cross_entropy(logits, yb)
+                d_w, d_b, _ = backward(weights, pre, acts, dlogits, activation)
+                for l in range(len(weights)):
+                    if momentum:
+                        velocity_w[l] *= momentum
+                        velocity_w[l] -= lr * d_w[l]
+                        velocity_b[l] *= momentum
+                        velocity_b[l] -= lr * d_b[l]
+                        weights[l] += velocity_w[l]
+                        biases[l] += velocity_b[l]
+                    else:
+                        d_w[l] *= lr
+                        d_b[l] *= lr
+                        weights[l] -= d_w[l]
+                        biases[l] -= d_b[l]
+            finite = record(epoch)
+            if not finite.all():
+                drop(finite)
+
+    if keep_weights:
+        final = [np.full((n_members,) + w.shape[1:], np.nan) for w in weights]
+        for f, w in zip(final, weights):
+            f[active] = w
+        result.final_weights = final
+    return result

@@ -1,0 +1,215 @@
+"""Run configurations: group them into stacks, train, and reduce to JSON-ready results.
+
+A :class:`RunConfig` is one initialiser on one architecture and dataset, over several seeds.
+Configurations that differ only in initialiser, bias, seeds or learning rate share a stack
+(one batched training run); each still gets its own result, byte-identical to what it would
+get alone, since stack members never mix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from . import initializers
+from .activations import get_activation
+from .datasets import load_dataset
+from .errors import InitReportError
+from .network import Member, train_stack
+
+RESULT_SCHEMA = "initreport.result/1"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines one result. Validated on creation."""
+
+    init: str = "he_normal"
+    activation: str = "relu"
+    dataset: str = "digits"
+    depth: int = 3
+    width: int = 64
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 0.05
+    momentum: float = 0.0
+    seeds: tuple = (0, 1, 2)
+    init_params: tuple = ()          # sorted (name, value) pairs
+    bias: float | None = None        # None: the initialiser's own default
+    dtype: str = "float32"
+    checkpoints: tuple = ()          # extra epochs to take diagnostics at (0 and the last always)
+    diag_samples: int = 512
+    hist_bins: int = 40
+
+    def __post_init__(self):
+        initializers.get_info(self.init)
+        get_activation(self.activation)
+        for name in ("depth", "width", "epochs", "batch_size", "diag_samples", "hist_bins"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise InitReportError(f"{name} must be a whole number ≥ 1, got {value!r}")
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise InitReportError(f"learning rate must be a finite number > 0, got {self.lr!r}")
+        if not (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1):
+            raise InitReportError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        if not self.seeds or any(not isinstance(s, int) or s < 0 for s in self.seeds):
+            raise InitReportError(f"seeds must be a non-empty list of whole numbers ≥ 0, got {self.seeds!r}")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise InitReportError(f"seeds must be distinct, got {self.seeds!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise InitReportError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        if any(not isinstance(c, int) or c < 0 or c > self.epochs for c in self.checkpoints):
+            raise InitReportError(f"checkpoints must be epochs between 0 and {self.epochs}, got {self.checkpoints!r}")
+        if self.bias is not None and not math.isfinite(self.bias):
+            raise InitReportError(f"bias must be a finite number, got {self.bias!r}")
+        # Validates the parameter names and values against the initialiser.
+        initializers.initialize(self.init, np.random.default_rng(0), 2, 2, np.float64, **dict(self.init_params))
+
+    @property
+    def all_checkpoints(self) -> tuple:
+        return tuple(sorted({0, self.epochs, *self.checkpoints}))
+
+    def stack_key(self) -> tuple:
+        """Configurations with equal keys train together in one stack."""
+        return (self.activation, self.dataset, self.depth, self.width, self.epochs, self.batch_size,
+                self.momentum, self.dtype, self.all_checkpoints, self.diag_samples, self.hist_bins)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["seeds"] = list(self.seeds)
+        d["init_params"] = {k: v for k, v in self.init_params}
+        d["checkpoints"] = list(self.all_checkpoints)
+        return d
+
+    def with_(self, **changes) -> "RunConfig":
+        if "init_params" in changes and isinstance(changes["init_params"], dict):
+            changes["init_params"] = tuple(sorted(changes["init_params"].items()))
+        return replace(self, **changes)
+
+
+def make_config(**kwargs) -> RunConfig:
+    if isinstance(kwargs.get("init_params"), dict):
+        kwargs["init_params"] = tuple(sorted(kwargs["init_params"].items()))
+    if "seeds" in kwargs:
+        kwargs["seeds"] = tuple(kwargs["seeds"])
+    if "checkpoints" in kwargs:
+        kwargs["checkpoints"] = tuple(kwargs["checkpoints"])
+    return RunConfig(**kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# Reduction to JSON-ready values
+
+def clean(x: float) -> float | None:
+    """A float rounded to 6 significant digits for stable, compact JSON; NaN/Inf become None."""
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return float(f"{x:.6g}")
+
+
+def summary(values) -> dict:
+    """Mean, spread and range over the seeds whose value is finite; per-seed values kept."""
+    arr = np.asarray(values, dtype=np.float64)
+    ok = arr[np.isfinite(arr)]
+    if ok.size == 0:
+        return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": [None] * arr.size}
+    return {
+        "mean": clean(ok.mean()), "std": clean(ok.std(ddof=1) if ok.size > 1 else 0.0),
+        "min": clean(ok.min()), "max": clean(ok.max()), "n": int(ok.size),
+        "values": [clean(v) for v in arr],
+    }
+
+
+def _hist(h: dict) -> dict:
+    return {"edges": [clean(e) for e in h["edges"]], "fraction": [clean(f) for f in h["fraction"]]}
+
+
+def _checkpoint(stats: dict, rows: np.ndarray, group: int, sizes: list[int]) -> dict:
+    layers = []
+    for l, entry in enumerate(stats["hidden"]):
+        layer = {"layer": l + 1, "fan_in": sizes[l], "fan_out": sizes[l + 1]}
+        for key, value in entry.items():
+            if key.endswith("_hist"):
+                layer[key] = _hist(value[group]) if value[group] is not None else None
+            else:
+                layer[key] = summary(value[rows])
+        layers.append(layer)
+    output = {k: summary(v[rows]) for k, v in stats["output"].items()}
+    return {"layers": layers, "output": output}
+
+
+def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
+    diverged = [
+        {"seed": config.seeds[i], "epoch": int(raw.diverged_at[r])}
+        for i, r in enumerate(rows) if raw.diverged_at[r] >= 0
+    ]
+    history = []
+    for epoch in range(raw.epochs + 1):
+        history.append({
+            "epoch": epoch,
+            "loss": summary(raw.train_loss[rows, epoch]),
+            "accuracy": summary(raw.train_accuracy[rows, epoch]),
+            "test_loss": summary(raw.test_loss[rows, epoch]),
+            "test_accuracy": summary(raw.test_accuracy[rows, epoch]),
+        })
+    checkpoints = []
+    for epoch in config.all_checkpoints:
+        if epoch in raw.checkpoints:
+            cp = _checkpoint(raw.checkpoints[epoch], rows, group, raw.sizes)
+        else:   # every member had diverged by then
+            cp = {"layers": [], "output": {}}
+        checkpoints.append({"epoch": epoch, **cp})
+    final = history[-1]
+    return {
+        "schema": RESULT_SCHEMA,
+        "config": config.to_dict(),
+        "sizes": list(raw.sizes),
+        "n_seeds": len(config.seeds),
+        "diverged": diverged,
+        "layers": checkpoints[0]["layers"],           # at initialisation
+        "output_layer": checkpoints[0]["output"],
+        "checkpoints": checkpoints,
+        "history": history,
+        "final": {k: final[k] for k in ("loss", "accuracy", "test_loss", "test_accuracy")},
+    }
+
+
+def run_stack(configs: list[RunConfig], *, dataset=None) -> list[dict]:
+    """Train configurations that share a stack key together; one result per configuration."""
+    key = configs[0].stack_key()
+    if any(c.stack_key() != key for c in configs):
+        raise ValueError("run_stack needs configurations with one stack key")
+    base = configs[0]
+    data = dataset if dataset is not None else load_dataset(base.dataset)
+    members, rows = [], []
+    for c in configs:
+        start = len(members)
+        members += [Member(c.init, s, float(c.lr), c.init_params, c.bias) for s in c.seeds]
+        rows.append(np.arange(start, len(members)))
+    raw = train_stack(
+        members, data, activation=get_activation(base.activation), depth=base.depth,
+        width=base.width, epochs=base.epochs, batch_size=base.batch_size, momentum=base.momentum,
+        dtype=np.dtype(base.dtype), checkpoints=base.all_checkpoints,
+        diag_samples=base.diag_samples, hist_bins=base.hist_bins, groups=rows,
+    )
+    return [_result(c, raw, r, g) for g, (c, r) in enumerate(zip(configs, rows))]
+
+
+def group_stacks(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """Configurations grouped by stack key, in first-seen order."""
+    groups: dict[tuple, list[RunConfig]] = {}
+    for c in configs:
+        groups.setdefault(c.stack_key(), []).append(c)
+    return list(groups.values())
+
+
+def run_configs(configs: list[RunConfig]) -> list[dict]:
+    """Results for configurations in any order (stacked where they can be)."""
+    out: dict[RunConfig, dict] = {}
+    for group in group_stacks(configs):
+        for c, r in zip(group, run_stack(group)):
+            out[c] = r
+    return [out[c] for c in configs]
