@@ -18,6 +18,7 @@ from .network import backward, forward
 HIDDEN_STATS = (
     "activation_mean", "activation_std", "pre_activation_std", "saturated_fraction",
     "dead_fraction", "gradient_std", "weight_grad_norm", "update_ratio", "weight_norm",
+    "weight_std", "weight_max_abs",
     "distance_from_init", "max_abs_change", "unit_spread", "relative_unit_spread", "rank",
 )
 OUTPUT_STATS = ("weight_grad_norm", "weight_norm", "distance_from_init", "max_abs_change", "bias_change")
@@ -31,19 +32,26 @@ def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> dict:
     return {"edges": edges, "fraction": counts / total if total else counts.astype(float)}
 
 
+def _sample(values: np.ndarray, limit: int = 65536) -> np.ndarray:
+    """An evenly strided subsample: percentiles of a million values need not read them all."""
+    flat = values.ravel()
+    return flat[:: max(1, flat.size // limit)]
+
+
 def activation_range(act: Activation, values: np.ndarray) -> tuple[float, float]:
     """Fixed ranges for bounded activations (so histograms compare across inits)."""
     if act.name == "tanh":
         return -1.0, 1.0
     if act.name == "sigmoid":
         return 0.0, 1.0
-    lo = min(0.0, float(np.percentile(values, 0.5)))
-    hi = float(np.percentile(values, 99.5))
+    sample = _sample(values)
+    lo = min(0.0, float(np.percentile(sample, 0.5)))
+    hi = float(np.percentile(sample, 99.5))
     return lo, hi if hi > lo else lo + 1.0
 
 
 def symmetric_range(values: np.ndarray) -> tuple[float, float]:
-    m = float(np.percentile(np.abs(values), 99.5))
+    m = float(np.percentile(np.abs(_sample(values)), 99.5))
     m = m if m > 0 and np.isfinite(m) else 1.0
     return -m, m
 
@@ -77,14 +85,16 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     "activation_hist": [per group], "gradient_hist": [per group]}], "output": {stat: array}}.
     """
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
-    w64 = [w.astype(np.float64) for w in weights]
-    b64 = [b.astype(np.float64) for b in biases]
-    x64 = x.astype(np.float64)
-    logits, pre, acts = forward(w64, b64, x64, act)
+    # The passes run in the training dtype (what training sees); reductions accumulate in float64.
+    logits, pre, acts = forward(weights, biases, x, act)
     labels = np.broadcast_to(y, logits.shape[:-1])
     _, dlogits = softmax_cross_entropy(logits, labels)
-    d_w, _, d_z = backward(w64, pre, acts, dlogits, act)
+    d_w, _, d_z = backward(weights, pre, acts, dlogits, act)
+    w64 = [w.astype(np.float64) for w in weights]
+    b64 = [b.astype(np.float64) for b in biases]
+    d_w = [g.astype(np.float64) for g in d_w]
     lr64 = lr.astype(np.float64).reshape(-1)
+    f64 = {"dtype": np.float64}
 
     hidden = []
     for l, (z, a, dz) in enumerate(zip(pre, acts[1:], d_z)):
@@ -99,20 +109,24 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
         else:
             dead = np.full(len(members), np.nan)
         stats = {
-            "activation_mean": a.mean(axis=(1, 2)),
-            "activation_std": a.std(axis=(1, 2)),
-            "pre_activation_std": z.std(axis=(1, 2)),
+            "activation_mean": a.mean(axis=(1, 2), **f64),
+            "activation_std": a.std(axis=(1, 2), **f64),
+            "pre_activation_std": z.std(axis=(1, 2), **f64),
             "saturated_fraction": sat.mean(axis=(1, 2)) if sat is not None else np.full(len(members), np.nan),
             "dead_fraction": dead,
-            "gradient_std": dz.std(axis=(1, 2)),
+            "gradient_std": dz.std(axis=(1, 2), **f64),
             "weight_grad_norm": grad_norm,
             "update_ratio": np.where(norm_w > 0, lr64 * grad_norm / np.where(norm_w > 0, norm_w, 1), np.nan),
             "weight_norm": norm_w,
+            "weight_std": w.std(axis=(1, 2)),
+            "weight_max_abs": np.abs(w).max(axis=(1, 2)),
             "distance_from_init": np.sqrt(((w - w_init) ** 2).sum(axis=(1, 2))),
             "max_abs_change": np.abs(w - w_init).max(axis=(1, 2)),
             "unit_spread": spread,
-            "relative_unit_spread": np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), np.where(spread > 0, np.inf, 0.0)),
-            "rank": np.linalg.matrix_rank(w).astype(np.float64),
+            # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
+            "relative_unit_spread": np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0),
+            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
+            "rank": np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64),
         }
         entry = {k: _fill(v, members, n_members) for k, v in stats.items()}
         entry["activation_hist"] = [

@@ -55,9 +55,7 @@ def init_stack(members: list[Member], sizes: list[int], dtype) -> tuple[list, li
         bias_rows = []
         for m, rng in zip(members, rngs):
             per_member.append(initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params)))
-            bias = initializers.get_info(m.init).default_bias if m.bias is None else m.bias
-            if m.init == "constant" and m.bias is None:
-                bias = dict(m.init_params).get("value", bias)
+            bias = initializers.get_info(m.init).bias(**dict(m.init_params)) if m.bias is None else m.bias
             bias_rows.append(np.full((1, fan_out), bias))
         weights.append(np.stack(per_member).astype(dtype))
         biases.append(np.stack(bias_rows).astype(dtype))
@@ -130,6 +128,7 @@ class TrainResult:
     test_accuracy: np.ndarray
     diverged_at: np.ndarray         # (members,) epoch of divergence, -1 if never
     checkpoints: dict = field(default_factory=dict)   # epoch -> per-layer statistics
+    grid_classes: np.ndarray | None = None            # (members, G) predicted class on a grid (2-D sets)
     final_weights: list | None = None                 # only when asked (tests)
     initial_weights: list | None = None
 
@@ -150,6 +149,7 @@ def train_stack(
     hist_bins: int = 40,
     keep_weights: bool = False,
     groups: list | None = None,
+    grid: np.ndarray | None = None,
 ) -> TrainResult:
     """Train every member with minibatch SGD (optional momentum) and record what happens.
 
@@ -258,6 +258,12 @@ def train_stack(
             if not finite.all():
                 drop(finite)
 
+    if grid is not None:
+        result.grid_classes = np.full((n_members, len(grid)), -1, dtype=np.int64)
+        if len(active):
+            with np.errstate(all="ignore"):
+                logits, _, _ = forward(weights, biases, np.asarray(grid, dtype=dtype), activation)
+            result.grid_classes[active] = logits.argmax(axis=-1)
     if keep_weights:
         final = [np.full((n_members,) + w.shape[1:], np.nan) for w in weights]
         for f, w in zip(final, weights):

@@ -20,6 +20,17 @@ from .errors import InitReportError
 from .network import Member, train_stack
 
 RESULT_SCHEMA = "initreport.result/1"
+# Decision boundaries of 2-D sets are sampled on a GRID_N × GRID_N grid over this square
+# (inputs are standardised, so ±3 covers the data).
+GRID_N = 60
+GRID_EXTENT = (-3.0, 3.0, -3.0, 3.0)
+
+
+def boundary_grid() -> np.ndarray:
+    xs = np.linspace(GRID_EXTENT[0], GRID_EXTENT[1], GRID_N)
+    ys = np.linspace(GRID_EXTENT[2], GRID_EXTENT[3], GRID_N)
+    gx, gy = np.meshgrid(xs, ys)   # row i is y = ys[i]
+    return np.column_stack([gx.ravel(), gy.ravel()])
 
 
 @dataclass(frozen=True)
@@ -48,8 +59,9 @@ class RunConfig:
         get_activation(self.activation)
         for name in ("depth", "width", "epochs", "batch_size", "diag_samples", "hist_bins"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise InitReportError(f"{name} must be a whole number ≥ 1, got {value!r}")
+            least = 0 if name == "epochs" else 1   # 0 epochs: a study of the network at initialisation
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise InitReportError(f"{name} must be a whole number ≥ {least}, got {value!r}")
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise InitReportError(f"learning rate must be a finite number > 0, got {self.lr!r}")
         if not (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1):
@@ -163,6 +175,13 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
             cp = {"layers": [], "output": {}}
         checkpoints.append({"epoch": epoch, **cp})
     final = history[-1]
+    boundary = None
+    if raw.grid_classes is not None:
+        alive = [i for i, r in enumerate(rows) if raw.diverged_at[r] < 0]
+        if alive:
+            i = alive[0]
+            boundary = {"seed": config.seeds[i], "extent": list(GRID_EXTENT), "n": GRID_N,
+                        "classes": raw.grid_classes[rows[i]].reshape(GRID_N, GRID_N).tolist()}
     return {
         "schema": RESULT_SCHEMA,
         "config": config.to_dict(),
@@ -174,6 +193,7 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
         "checkpoints": checkpoints,
         "history": history,
         "final": {k: final[k] for k in ("loss", "accuracy", "test_loss", "test_accuracy")},
+        "boundary": boundary,
     }
 
 
@@ -194,6 +214,7 @@ def run_stack(configs: list[RunConfig], *, dataset=None) -> list[dict]:
         width=base.width, epochs=base.epochs, batch_size=base.batch_size, momentum=base.momentum,
         dtype=np.dtype(base.dtype), checkpoints=base.all_checkpoints,
         diag_samples=base.diag_samples, hist_bins=base.hist_bins, groups=rows,
+        grid=boundary_grid() if data.is_2d else None,
     )
     return [_result(c, raw, r, g) for g, (c, r) in enumerate(zip(configs, rows))]
 
