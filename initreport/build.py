@@ -1,0 +1,297 @@
+"""`initreport build`: experiments → results (cache) → figures → Markdown pages → site.
+
+Each stage reads the previous stage's output and can be run alone. The rule from MkDocs
+applies: gather everything first, then write. Results go to the cache as each stack
+finishes (so an interrupted build keeps what it finished); figures are rendered into a
+cache directory and copied; pages are rendered in memory and written only when all of
+them rendered; the site is built in a temporary directory and swapped into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from . import __version__
+from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint, run_key
+from .errors import InitReportError
+from .experiments import Experiment, build_catalogue, catalogue_configs, get_profile
+from .runner import RunConfig, group_stacks, run_stack
+
+CACHE_DIR = ".initreport-cache"
+MANIFEST = ".initreport-manifest.json"    # in docs/: the files initreport generated there
+
+
+@dataclass
+class RunStats:
+    total: int = 0
+    cached: int = 0
+    ran: int = 0
+    diverged_runs: int = 0
+    discarded: int = 0
+    seconds: float = 0.0
+    stack_seconds: list = field(default_factory=list)    # (label, seconds, members)
+
+
+def _worker_env():
+    """One BLAS thread per worker process: the workers already use every core."""
+    return {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def _run_group(configs: list[RunConfig]) -> tuple[list[dict], float]:
+    start = time.perf_counter()
+    results = run_stack(configs)
+    return results, time.perf_counter() - start
+
+
+def _stack_label(group: list[RunConfig]) -> str:
+    c = group[0]
+    return f"{c.activation}, {c.dataset}, depth {c.depth}, width {c.width}, {c.epochs} epochs"
+
+
+class _Pool:
+    """A process pool whose workers run with one BLAS thread each (spawned, so the setting holds)."""
+
+    def __init__(self, jobs: int):
+        saved = {k: os.environ.get(k) for k in _worker_env()}
+        os.environ.update(_worker_env())
+        try:
+            self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
+            # Start the workers now, while the environment says one thread.
+            list(self.executor.map(int, range(jobs)))
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def __enter__(self):
+        return self.executor
+
+    def __exit__(self, exc_type, exc, tb):
+        self.executor.shutdown(wait=exc_type is None, cancel_futures=True)
+        return False
+
+
+def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool = False, jobs: int = 1,
+                  on_progress=None) -> tuple[dict, RunStats]:
+    """Results of every configuration, from the cache where possible.
+
+    ``on_progress(n, cached)`` is called as configurations are resolved. Each finished stack
+    is written to the cache at once, so an interrupted build keeps its finished work.
+    """
+    start = time.perf_counter()
+    stats = RunStats(total=len(configs))
+    results: dict[RunConfig, dict] = {}
+    keys = {c: run_key(c) for c in configs}
+    todo = []
+    for c in configs:
+        hit = None if force else cache.get(keys[c])
+        if hit is not None:
+            results[c] = hit
+            stats.cached += 1
+            if on_progress:
+                on_progress(1, True)
+        else:
+            todo.append(c)
+    stats.discarded = len(cache.discarded)
+    # Largest stacks first, so the parallel tail is short.
+    groups = sorted(group_stacks(todo), key=lambda g: -_stack_cost(g))
+
+    def finish(group, group_results, seconds):
+        for c, r in zip(group, group_results):
+            cache.put(keys[c], r)
+            results[c] = r
+        stats.ran += len(group)
+        stats.stack_seconds.append((_stack_label(group), round(seconds, 3), sum(len(c.seeds) for c in group)))
+        if on_progress:
+            on_progress(len(group), False)
+
+    if jobs <= 1 or len(groups) <= 1:
+        for group in groups:
+            finish(group, *_run_group(group))
+    else:
+        with _Pool(min(jobs, len(groups))) as pool:
+            pending = {pool.submit(_run_group, g): g for g in groups}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    finish(pending.pop(fut), *fut.result())
+    stats.diverged_runs = sum(1 for r in results.values() if r["diverged"])
+    stats.seconds = time.perf_counter() - start
+    return results, stats
+
+
+def _stack_cost(group: list[RunConfig]) -> float:
+    c = group[0]
+    members = sum(len(x.seeds) for x in group)
+    return members * max(c.epochs, 1) * (c.depth + 1) * c.width * c.width
+
+
+# ---------------------------------------------------------------------------------------
+# Figures: rendered once per experiment and result set, kept in the cache directory
+
+
+def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
+    from . import figures
+    import matplotlib
+    source = Path(figures.__file__).read_bytes()
+    payload = canonical_json({"id": exp.id, "kinds": list(exp.figures), "runs": run_keys,
+                              "matplotlib": matplotlib.__version__})
+    return hashlib.sha256(source + payload.encode()).hexdigest()
+
+
+def _render_one(exp_id: str, profile: str, runs: dict, out_dir: str) -> list[dict]:
+    from dataclasses import asdict
+
+    from . import figures
+    exp = next(e for e in build_catalogue(profile) if e.id == exp_id)
+    return [asdict(f) for f in figures.render_experiment(exp, runs, Path(out_dir))]
+
+
+def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys_by_exp: dict,
+                   cache_root: Path, profile: str, jobs: int = 1) -> tuple[dict, int, int]:
+    """Figures of every experiment: {exp_id: [figure dict]}, with (rendered, reused) counts.
+
+    Each experiment's figures live in ``cache_root/figures/<key>/`` with a ``figures.json``;
+    a key that exists is reused as it is.
+    """
+    out: dict[str, list[dict]] = {}
+    todo = []
+    for exp in experiments:
+        if not exp.figures:
+            out[exp.id] = []
+            continue
+        key = figure_key(exp, run_keys_by_exp[exp.id])
+        folder = cache_root / "figures" / key
+        meta = folder / "figures.json"
+        if meta.exists():
+            try:
+                out[exp.id] = [dict(f, folder=str(folder)) for f in json.loads(meta.read_text())]
+                continue
+            except ValueError:
+                shutil.rmtree(folder, ignore_errors=True)
+        todo.append((exp, folder))
+
+    def finish(exp, folder, tmp, figs):
+        atomic_write(tmp / "figures.json", canonical_json(figs))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+        out[exp.id] = [dict(f, folder=str(folder)) for f in figs]
+
+    tmp_root = cache_root / "figures" / ".tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for exp, folder in todo:
+        tmp = Path(tmp_root / f"{exp.id}-{os.getpid()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        staged.append((exp, folder, tmp))
+    try:
+        if jobs <= 1 or len(staged) <= 1:
+            for exp, folder, tmp in staged:
+                finish(exp, folder, tmp, _render_one(exp.id, profile, results_by_exp[exp.id], str(tmp)))
+        else:
+            with _Pool(min(jobs, len(staged))) as pool:
+                futures = {pool.submit(_render_one, exp.id, profile, results_by_exp[exp.id], str(tmp)):
+                           (exp, folder, tmp) for exp, folder, tmp in staged}
+                for fut in list(futures):
+                    exp, folder, tmp = futures[fut]
+                    finish(exp, folder, tmp, fut.result())
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+    return out, len(staged), len(experiments) - len(staged)
+
+
+# ---------------------------------------------------------------------------------------
+# The whole build
+
+
+@dataclass
+class BuildReport:
+    profile: str
+    runs: RunStats
+    figures_rendered: int
+    figures_reused: int
+    pages: int
+    site_dir: Path
+    seconds: float
+    verdicts: dict
+
+
+def check_project(project_dir: Path) -> None:
+    missing = [name for name in ("mkdocs.yml", "templates") if not (project_dir / name).exists()]
+    if missing:
+        raise InitReportError(
+            f"{project_dir} is not an initreport project (missing {', '.join(missing)}); "
+            "run from the repository root or pass --project-dir")
+
+
+def versions() -> dict:
+    import jinja2
+    import matplotlib
+    import mkdocs
+    import numpy
+    try:
+        from importlib.metadata import version
+        material = version("mkdocs-material")
+    except Exception:  # pragma: no cover - metadata missing only in odd installs
+        material = "unknown"
+    return {"initreport": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+            "matplotlib": matplotlib.__version__, "jinja2": jinja2.__version__,
+            "mkdocs": mkdocs.__version__, "mkdocs-material": material}
+
+
+def build(project_dir: Path, *, profile: str = "default", force: bool = False, jobs: int = 1,
+          site_dir: Path | None = None, on_progress=None, on_stage=None, settings=None) -> BuildReport:
+    """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem."""
+    from . import pages
+    from .site import build_site
+
+    start = time.perf_counter()
+    project_dir = Path(project_dir).resolve()
+    check_project(project_dir)
+    stage = on_stage or (lambda msg: None)
+    prof = get_profile(profile) if settings is None else settings.profile(profile)
+    experiments = build_catalogue(prof)
+    configs = catalogue_configs(experiments)
+    cache = ResultCache(project_dir / CACHE_DIR)
+
+    stage(f"Running {len(configs)} runs of {len(experiments)} experiments (profile {prof.name})")
+    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_progress=on_progress)
+
+    by_exp = {e.id: {label: results[c] for label, c in e.runs} for e in experiments}
+    keys_by_exp = {e.id: {label: run_key(c) for label, c in e.runs} for e in experiments}
+    verdicts = {e.id: e.verdict(by_exp[e.id]) for e in experiments}
+
+    stage("Rendering figures")
+    figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR,
+                                            prof.name if settings is None else prof, jobs=jobs)
+
+    stage("Writing pages")
+    provenance = {
+        "profile": prof.name, "versions": versions(), "engine": engine_fingerprint(),
+        "runs": {"total": stats.total, "cached": stats.cached, "ran": stats.ran,
+                 "diverged": stats.diverged_runs, "discarded_cache_entries": stats.discarded},
+        "stack_seconds": stats.stack_seconds, "run_seconds": round(stats.seconds, 3),
+        "command": "initreport build" + ("" if prof.name == "default" else f" --profile {prof.name}"),
+        "python_executable": sys.executable,
+    }
+    docs = project_dir / "docs"
+    written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,
+                                prof, provenance)
+
+    stage("Building the site")
+    site = build_site(project_dir, site_dir or project_dir / "site")
+    return BuildReport(prof.name, stats, rendered, reused, written, site, time.perf_counter() - start, verdicts)

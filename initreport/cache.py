@@ -1,0 +1,116 @@
+"""A result cache keyed by the hash of everything that produced the result.
+
+The key of a run is the SHA-256 of its configuration, a fingerprint of the engine's source
+files and data, and the versions of Python and NumPy. Change any of them and the key
+changes, so a stale result is never served. Each entry is one JSON file holding the
+result and a checksum of it; it is written to a temporary file and renamed into place,
+so a killed build leaves either the whole entry or none. An entry whose checksum does not
+match (a disk fault, a hand edit) is discarded and its run recomputed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import InitReportError
+
+# The files whose content decides the numbers in a result.
+ENGINE_FILES = ("activations.py", "network.py", "diagnostics.py", "runner.py",
+                "initializers.py", "datasets.py", "data/digits.npz")
+
+
+def canonical_json(obj) -> str:
+    """The one serialisation used for hashing and for result files: sorted keys, no spaces."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+@lru_cache(maxsize=1)
+def engine_fingerprint() -> str:
+    h = hashlib.sha256()
+    root = Path(__file__).parent
+    for name in ENGINE_FILES:
+        h.update(name.encode())
+        h.update((root / name).read_bytes())
+    h.update(f"initreport {__version__}; numpy {np.__version__}; python {platform.python_version()}".encode())
+    return h.hexdigest()
+
+
+def run_key(config) -> str:
+    """The cache key of a RunConfig (or of its dict)."""
+    payload = config if isinstance(config, dict) else config.to_dict()
+    return hashlib.sha256(canonical_json({"config": payload, "engine": engine_fingerprint()}).encode()).hexdigest()
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+class ResultCache:
+    """Results on disk under ``root/results/<key[:2]>/<key>.json``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.discarded: list[str] = []     # keys of corrupt entries thrown away in this session
+
+    def path(self, key: str) -> Path:
+        return self.root / "results" / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict | None:
+        """The cached result, or None when absent or corrupt (a corrupt entry is removed)."""
+        path = self.path(key)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise InitReportError(f"cannot read cache entry {path}: {exc.strerror}") from None
+        try:
+            entry = json.loads(raw)
+            payload = entry["result"]
+            ok = entry.get("key") == key and entry.get("checksum") == _checksum(payload)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            ok = False
+        if not ok:
+            self.discarded.append(key)
+            path.unlink(missing_ok=True)
+            return None
+        return payload
+
+    def put(self, key: str, result: dict) -> None:
+        try:
+            atomic_write(self.path(key), canonical_json({"key": key, "checksum": _checksum(result), "result": result}))
+        except OSError as exc:
+            raise InitReportError(f"cannot write the cache in {self.root}: {exc.strerror}") from None
+
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).exists()
+
+
+def _checksum(result: dict) -> str:
+    return hashlib.sha256(canonical_json(result).encode()).hexdigest()

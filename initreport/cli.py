@@ -1,0 +1,257 @@
+"""The command line: thin Click commands that parse options and call one function each."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import InitReportError
+
+HELP = """Put the lore of weight initialisation to the test and publish the evidence.
+
+\b
+  initreport build      run the experiment catalogue and build the site
+  initreport run        one ad-hoc experiment, with a summary table
+  initreport list       initialisers, activations, datasets and experiments
+  initreport serve      live preview of the site
+  initreport publish    push the built site to the gh-pages branch
+"""
+
+INIT_HELP = "Weight initialiser (see `initreport list`)."
+DATASET_HELP = "A built-in dataset (digits, spirals, circles, moons) or a path to a CSV file."
+
+
+def _fail(exc: InitReportError):
+    click.echo(f"Error: {exc}", err=True)
+    sys.exit(1)
+
+
+class _Group(click.Group):
+    """Turns InitReportError into a one-line message with exit code 1, and Ctrl-C into exit 130."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except InitReportError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted. Finished results are kept in the cache; the previous site is intact.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="initreport")
+def main():
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+# --------------------------------------------------------------------------------------- run
+
+
+def _positive_float(ctx, param, value):
+    if value is None:
+        return value
+    if not math.isfinite(value) or value <= 0:
+        raise click.BadParameter(f"must be a finite number > 0, got {value}")
+    return value
+
+
+@main.command(help="Run one ad-hoc experiment and print a summary table.")
+@click.option("--init", "init", default="he_normal", show_default=True, help=INIT_HELP)
+@click.option("--activation", default="relu", show_default=True,
+              help="Hidden-layer activation: sigmoid, tanh, relu or leaky_relu.")
+@click.option("--depth", default=3, show_default=True, type=click.IntRange(min=1), help="Number of hidden layers.")
+@click.option("--width", default=64, show_default=True, type=click.IntRange(min=1), help="Units per hidden layer.")
+@click.option("--epochs", default=20, show_default=True, type=click.IntRange(min=0), help="Passes over the training set.")
+@click.option("--batch-size", default=64, show_default=True, type=click.IntRange(min=1), help="Minibatch size.")
+@click.option("--lr", default=0.01, show_default=True, type=float, callback=_positive_float, help="Learning rate.")
+@click.option("--momentum", default=0.9, show_default=True, type=click.FloatRange(0, 1, max_open=True),
+              help="SGD momentum (0 for plain SGD).")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Number of seeds (0 … N−1), trained at once.")
+@click.option("--dataset", default="digits", show_default=True, help=DATASET_HELP)
+@click.option("--label-column", default=None, help="Label column of a CSV dataset (default: the last column).")
+@click.option("--value", "init_value", type=float, default=None, help="Value of the `constant` initialiser.")
+@click.option("--gain", type=float, default=None, help="Gain of `scaled_normal` / `orthogonal`.")
+@click.option("--dtype", default="float32", show_default=True, type=click.Choice(["float32", "float64"]))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="Write the full result (JSON) to this file.")
+def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds, dataset, label_column,
+        init_value, gain, dtype, output):
+    from .cache import atomic_write, canonical_json
+    from .datasets import load_dataset
+    from .runner import make_config, run_stack
+
+    params = {}
+    if init_value is not None:
+        params["value"] = init_value
+    if gain is not None:
+        params["gain"] = gain
+    data = load_dataset(dataset, label_column=label_column) if label_column else load_dataset(dataset)
+    config = make_config(init=init, activation=activation, dataset=dataset, depth=depth, width=width,
+                         epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
+                         seeds=tuple(range(seeds)), init_params=params, dtype=dtype)
+    start = time.perf_counter()
+    [result] = run_stack([config], dataset=data)
+    seconds = time.perf_counter() - start
+    click.echo(summary_table(result, data.name))
+    click.echo(f"\n{seconds:.2f} s for {seeds} seed(s) trained together.")
+    if output:
+        try:
+            atomic_write(output, canonical_json(result) + "\n")
+        except OSError as exc:
+            raise InitReportError(f"cannot write {output}: {exc.strerror}") from None
+        click.echo(f"Result written to {output}")
+
+
+def summary_table(result: dict, dataset: str) -> str:
+    from .pages import num, pct, pm
+    c = result["config"]
+    plain = lambda s: s.replace("<sup>", "^").replace("</sup>", "").replace("×10", "e")  # noqa: E731
+    lines = [f"{c['init']} · {c['activation']} · {dataset} · depth {c['depth']} × width {c['width']} · "
+             f"{c['epochs']} epochs · lr {c['lr']} · {len(c['seeds'])} seeds", ""]
+    head = f"{'layer':>5}  {'act. mean':>10}  {'act. std':>10}  {'grad std':>10}  {'saturated':>9}  {'dead':>7}"
+    lines += ["At initialisation:", head]
+    for layer in result["layers"]:
+        lines.append(f"{layer['layer']:>5}  {plain(num(layer['activation_mean']['mean'])):>10}  "
+                     f"{plain(num(layer['activation_std']['mean'])):>10}  {plain(num(layer['gradient_std']['mean'])):>10}  "
+                     f"{pct(layer['saturated_fraction']['mean']):>9}  {pct(layer['dead_fraction']['mean']):>7}")
+    f = result["final"]
+    lines += ["", "After training (mean ± std over seeds):",
+              f"  training loss  {plain(pm(f['loss']))}",
+              f"  train accuracy {pm(f['accuracy'], pct)}",
+              f"  test accuracy  {pm(f['test_accuracy'], pct)}"]
+    if result["diverged"]:
+        lines.append("  diverged: " + ", ".join(f"seed {d['seed']} at epoch {d['epoch']}" for d in result["diverged"]))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------- list
+
+
+@main.command("list", help="Show the initialisers (with formulas), activations, datasets and experiments.")
+@click.option("--profile", default="default", show_default=True, help="Catalogue profile: default or quick.")
+def list_(profile):
+    from .activations import ACTIVATIONS
+    from .datasets import BUILTIN_DATASETS
+    from .experiments import build_catalogue, PROFILES
+    from .initializers import INITIALIZERS
+
+    click.secho("Initialisers", bold=True)
+    for name, info in INITIALIZERS.items():
+        click.echo(f"  {name:<26} {info.family:<9} {info.formula}")
+    click.secho("\nActivations", bold=True)
+    for name in ACTIVATIONS:
+        click.echo(f"  {name}")
+    click.secho("\nDatasets", bold=True)
+    for name, info in BUILTIN_DATASETS.items():
+        click.echo(f"  {name:<10} {info.n_samples} × {info.n_features}, {info.n_classes} classes. {info.description}")
+    click.echo("  FILE.csv   your own: numeric feature columns and a label column (header row required)")
+    click.secho("\nProfiles", bold=True)
+    for name, p in PROFILES.items():
+        click.echo(f"  {name:<10} {p.description}")
+    experiments = build_catalogue(profile)
+    click.secho(f"\nExperiments ({len(experiments)}, profile {profile})", bold=True)
+    for e in experiments:
+        click.echo(f"  {e.id:<16} {e.title}  [{len(e.runs)} runs]")
+
+
+# --------------------------------------------------------------------------------------- build
+
+
+def _project_option(f):
+    return click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+                        show_default=True, help="The project folder (with mkdocs.yml and templates/).")(f)
+
+
+@main.command(help="Run the experiment catalogue (through the cache) and build the site.")
+@click.option("--quick", is_flag=True, help="The small `quick` profile: a preview in seconds.")
+@click.option("--profile", default=None, help="Catalogue profile (default or quick).")
+@click.option("--force", is_flag=True, help="Ignore the cache and rerun every experiment.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Processes to run experiments and figures in  [default: the number of cores].")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the site  [default: site/ in the project].")
+@_project_option
+def build(quick, profile, force, jobs, site_dir, project_dir):
+    from .build import build as build_all
+
+    if quick and profile and profile != "quick":
+        raise click.UsageError("--quick and --profile disagree; give one of them")
+    profile = "quick" if quick else (profile or "default")
+    jobs = jobs or os.cpu_count() or 1
+    interactive = sys.stderr.isatty() and not os.environ.get("CI")
+    bar = None
+    counts = {"cached": 0}
+
+    def on_stage(message):
+        nonlocal bar
+        if bar is not None:
+            bar.__exit__(None, None, None)
+            bar = None
+        if message.startswith("Running"):
+            total = int(message.split()[1])
+            if interactive:
+                bar = click.progressbar(length=total, label=message, show_eta=True, show_pos=True, file=sys.stderr)
+                bar.__enter__()
+                return
+        if interactive or message.startswith("Running"):
+            click.echo(message, err=True)
+
+    def on_progress(n, cached):
+        if cached:
+            counts["cached"] += n
+        if bar is not None:
+            bar.update(n)
+
+    report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
+                       on_progress=on_progress, on_stage=on_stage)
+    if bar is not None:
+        bar.__exit__(None, None, None)
+    r = report.runs
+    diverged = f", {r.diverged_runs} with diverged seeds" if r.diverged_runs else ""
+    discarded = f", {r.discarded} corrupt cache entries discarded" if r.discarded else ""
+    statuses = [v.status for v in report.verdicts.values()]
+    click.echo(
+        f"Built {report.pages} pages in {report.seconds:.1f} s (profile {report.profile}): "
+        f"{r.total} runs, {r.ran} run, {r.cached} cached{diverged}{discarded}; "
+        f"figures {report.figures_rendered} rendered, {report.figures_reused} reused.\n"
+        f"Verdicts: {statuses.count('confirmed')} confirmed, {statuses.count('partly confirmed')} partly confirmed, "
+        f"{statuses.count('refuted')} refuted.\n"
+        f"Site: {report.site_dir}  (open {report.site_dir / 'index.html'} in a browser, or run `initreport serve`)")
+
+
+@main.command(help="Live preview of the site (rebuilds pages on change; does not rerun experiments).")
+@click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
+@_project_option
+def serve(dev_addr, project_dir):
+    from .site import serve as serve_site
+    serve_site(project_dir.resolve(), dev_addr=dev_addr)
+
+
+@main.command(help="Publish the built site to the gh-pages branch of a git remote (like `mkdocs gh-deploy`).")
+@click.option("--remote", default="origin", show_default=True, help="Git remote to push to.")
+@click.option("--branch", default="gh-pages", show_default=True, help="Branch that holds the site.")
+@click.option("--message", "-m", default=None, help="Commit message.")
+@click.option("--allow-dirty", is_flag=True, help="Publish even if the working tree has uncommitted changes.")
+@click.option("--force", is_flag=True, help="Force-push (replaces the branch's history).")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The built site  [default: site/ in the project].")
+@_project_option
+def publish(remote, branch, message, allow_dirty, force, site_dir, project_dir):
+    from .site import publish as publish_site
+    project_dir = project_dir.resolve()
+    summary = publish_site(project_dir, site_dir or project_dir / "site", remote=remote, branch=branch,
+                           message=message, allow_dirty=allow_dirty, force=force)
+    click.echo(summary)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
