@@ -1,0 +1,76 @@
+"""The CLI: useful output for good input, a one-line error for bad input."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from initreport.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_run_prints_summary_and_writes_json(tmp_path):
+    out = tmp_path / "r.json"
+    res = invoke("run", "--init", "he_normal", "--activation", "relu", "--depth", "2", "--width", "16",
+                 "--epochs", "2", "--seeds", "2", "--dataset", "circles", "--output", str(out))
+    assert res.exit_code == 0, res.output
+    assert "At initialisation" in res.output and "test accuracy" in res.output
+    data = json.loads(out.read_text())
+    assert len(data["layers"]) == 2
+    assert all("activation_std" in l and "gradient_std" in l for l in data["layers"])
+    assert [h["epoch"] for h in data["history"]] == [0, 1, 2]
+    assert data["history"][-1]["loss"]["n"] == 2
+
+
+def test_run_with_csv(tmp_path):
+    csv = tmp_path / "d.csv"
+    rows = ["a,b,label"] + [f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    csv.write_text("\n".join(rows) + "\n")
+    res = invoke("run", "--dataset", str(csv), "--epochs", "1", "--seeds", "1", "--width", "4")
+    assert res.exit_code == 0, res.output
+
+
+def test_list_shows_everything():
+    res = invoke("list")
+    assert res.exit_code == 0
+    for word in ("he_normal", "glorot_uniform", "lecun_normal", "leaky_relu", "digits", "spirals",
+                 "zero-relu-tanh", "depth-study", "summary", "√"):
+        assert word in res.output, word
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["run", "--init", "kaiming"], "unknown initialiser 'kaiming'"),
+    (["run", "--activation", "swish"], "unknown activation 'swish'"),
+    (["run", "--dataset", "mnist"], "unknown dataset 'mnist'"),
+    (["run", "--depth", "0"], "--depth"),
+    (["run", "--width", "-3"], "--width"),
+    (["run", "--epochs", "-1"], "--epochs"),
+    (["run", "--batch-size", "0"], "--batch-size"),
+    (["run", "--lr", "0"], "--lr"),
+    (["run", "--lr", "-0.1"], "--lr"),
+    (["run", "--lr", "nan"], "--lr"),
+    (["run", "--lr", "abc"], "--lr"),
+    (["run", "--seeds", "0"], "--seeds"),
+    (["run", "--momentum", "1.5"], "--momentum"),
+    (["run", "--dataset", "/nonexistent/file.csv"], "file.csv"),
+    (["run", "--init", "zeros", "--gain", "2"], "gain"),
+    (["list", "--profile", "huge"], "unknown profile 'huge'"),
+    (["build", "--quick", "--profile", "default"], "disagree"),
+    (["build", "--jobs", "0"], "--jobs"),
+])
+def test_bad_input_is_one_clean_line(args, needle):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code != 0
+    assert "Traceback" not in res.output
+    assert needle in res.output, res.output
+    assert not isinstance(res.exception, Exception) or isinstance(res.exception, SystemExit)
+
+
+def test_build_outside_a_project_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(main, ["build", "--quick", "--project-dir", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "not an initreport project" in res.output
+    assert list(tmp_path.iterdir()) == []
