@@ -28,8 +28,34 @@ def sigmoid_grad(z, a):
     return a * (1.0 - a)
 
 
+def sigmoid_(z):
+    """In place: z ← σ(z)."""
+    z *= 0.5
+    np.tanh(z, out=z)
+    z += 1.0
+    z *= 0.5
+    return z
+
+
+def sigmoid_backprop_(da, a):
+    """In place: da ← da · σ'(z), with σ' = a(1 − a) from the activation alone."""
+    da *= a
+    da -= da * a
+    return da
+
+
 def tanh(z):
     return np.tanh(z)
+
+
+def tanh_(z):
+    return np.tanh(z, out=z)
+
+
+def tanh_backprop_(da, a):
+    """In place: da ← da · (1 − a²)."""
+    da -= da * a * a
+    return da
 
 
 def tanh_grad(z, a):
@@ -46,6 +72,16 @@ def relu_grad(z, a):
     return (z > 0).astype(z.dtype)
 
 
+def relu_(z):
+    return np.maximum(z, 0, out=z)
+
+
+def relu_backprop_(da, a):
+    """In place: da ← da · 1[a > 0] (a > 0 exactly where z > 0)."""
+    np.multiply(da, a > 0, out=da)      # (a masked multiply is ~6× slower in NumPy 2)
+    return da
+
+
 def leaky_relu(z):
     """max(z, 0.01·z)."""
     return np.where(z > 0, z, LEAKY_SLOPE * z).astype(z.dtype, copy=False)
@@ -56,6 +92,17 @@ def leaky_relu_grad(z, a):
     return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype, copy=False)
 
 
+def leaky_relu_(z):
+    np.multiply(z, LEAKY_SLOPE, out=z, where=z <= 0)
+    return z
+
+
+def leaky_relu_backprop_(da, a):
+    """In place: da ← da · (1 if a > 0 else 0.01) (a > 0 exactly where z > 0)."""
+    np.multiply(da, np.where(a > 0, da.dtype.type(1), da.dtype.type(LEAKY_SLOPE)), out=da)
+    return da
+
+
 @dataclass(frozen=True)
 class Activation:
     name: str
@@ -64,6 +111,8 @@ class Activation:
     formula_tex: str
     saturates: bool       # has flat tails where the derivative vanishes (tanh, sigmoid)
     can_die: bool         # a unit can be zero (or flat) on every input (ReLU family)
+    forward_: Callable = None      # in-place forward, for the training loop
+    backprop_: Callable = None     # in-place da ← da · g'(z), from the activation a alone
 
     def saturated(self, a):
         """Boolean mask of saturated outputs: |tanh| > 0.99, sigmoid < 0.01 or > 0.99."""
@@ -77,10 +126,14 @@ class Activation:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("sigmoid", sigmoid, sigmoid_grad, r"\sigma(z) = \frac{1}{1+e^{-z}}", True, False),
-        Activation("tanh", tanh, tanh_grad, r"\tanh(z) = \frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}", True, False),
-        Activation("relu", relu, relu_grad, r"\mathrm{ReLU}(z) = \max(0, z)", False, True),
-        Activation("leaky_relu", leaky_relu, leaky_relu_grad, r"\mathrm{LReLU}(z) = \max(0.01z, z)", False, True),
+        Activation("sigmoid", sigmoid, sigmoid_grad, r"\sigma(z) = \frac{1}{1+e^{-z}}", True, False,
+                   sigmoid_, sigmoid_backprop_),
+        Activation("tanh", tanh, tanh_grad, r"\tanh(z) = \frac{e^{z}-e^{-z}}{e^{z}+e^{-z}}", True, False,
+                   tanh_, tanh_backprop_),
+        Activation("relu", relu, relu_grad, r"\mathrm{ReLU}(z) = \max(0, z)", False, True,
+                   relu_, relu_backprop_),
+        Activation("leaky_relu", leaky_relu, leaky_relu_grad, r"\mathrm{LReLU}(z) = \max(0.01z, z)", False, True,
+                   leaky_relu_, leaky_relu_backprop_),
     )
 }
 
@@ -111,3 +164,13 @@ def softmax_cross_entropy(logits, labels):
     np.put_along_axis(grad, labels[..., None], np.take_along_axis(grad, labels[..., None], axis=-1) - 1, axis=-1)
     grad /= batch
     return loss, grad
+
+
+def softmax_cross_entropy_grad_(logits, labels):
+    """In place: logits ← dL/dlogits = (softmax(logits) − onehot(labels)) / B. No loss value."""
+    logits -= logits.max(axis=-1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=-1, keepdims=True)
+    np.put_along_axis(logits, labels[..., None], np.take_along_axis(logits, labels[..., None], axis=-1) - 1, axis=-1)
+    logits /= logits.shape[-2]
+    return logits

@@ -85,3 +85,41 @@ def test_activation_derivative_matches_finite_difference(name):
     eps = 1e-6
     numeric = (act.forward(z + eps) - act.forward(z - eps)) / (2 * eps)
     np.testing.assert_allclose(act.grad(z, act.forward(z)), numeric, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_fast_training_step_matches_reference_backprop(name, momentum):
+    """sgd_step (in place, fused) gives the update that forward + backward + SGD define."""
+    from initreport.network import sgd_step
+
+    act = ACTIVATIONS[name]
+    rng = np.random.default_rng(3)
+    sizes = [6, 5, 5, 3]
+    members, batch = 3, 8
+    weights = [rng.normal(0, 0.7, (members, a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    biases = [rng.normal(0, 0.2, (members, 1, b)) for b in sizes[1:]]
+    vel_w = [rng.normal(0, 0.01, w.shape) for w in weights]
+    vel_b = [rng.normal(0, 0.01, b.shape) for b in biases]
+    x = rng.normal(size=(members, batch, sizes[0]))
+    y = rng.integers(0, sizes[-1], size=(members, batch))
+    lr = np.array([0.1, 0.2, 0.05]).reshape(-1, 1, 1)
+
+    logits, pre, acts = forward(weights, biases, x, act)
+    _, dlogits = softmax_cross_entropy(logits, y)
+    d_w, d_b, _ = backward(weights, pre, acts, dlogits, act)
+    expected_w, expected_b = [], []
+    for l in range(len(weights)):
+        if momentum:
+            expected_w.append(weights[l] + (momentum * vel_w[l] - lr * d_w[l]))
+            expected_b.append(biases[l] + (momentum * vel_b[l] - lr * d_b[l]))
+        else:
+            expected_w.append(weights[l] - lr * d_w[l])
+            expected_b.append(biases[l] - lr * d_b[l])
+
+    w, b = [a.copy() for a in weights], [a.copy() for a in biases]
+    vw, vb = ([a.copy() for a in vel_w], [a.copy() for a in vel_b]) if momentum else (None, None)
+    sgd_step(w, b, vw, vb, x, y, act, lr, momentum)
+    for l in range(len(w)):
+        np.testing.assert_allclose(w[l], expected_w[l], rtol=1e-12, atol=1e-14, err_msg=f"{name} W{l + 1}")
+        np.testing.assert_allclose(b[l], expected_b[l], rtol=1e-12, atol=1e-14, err_msg=f"{name} b{l + 1}")
