@@ -123,7 +123,10 @@ def latex_to_mathml(tex: str, *, display: bool = False) -> str:
             mathml = convert(tex, display="block" if display else "inline")
         except Exception as exc:  # latex2mathml raises many unrelated exception types
             raise MathError(f"bad LaTeX in {shown}: {_reason_from(exc)}") from exc
-        problem = _check_tree(mathml)
+        try:
+            problem = _check_tree(mathml)
+        except Exception as exc:  # the converter emitted malformed XML (e.g. for \& in \text)
+            problem = f"the converter produced malformed MathML ({exc}); rephrase the formula"
     if problem is not None:
         raise MathError(f"bad LaTeX in {shown}: {problem}")
     return mathml
