@@ -73,15 +73,27 @@ def _write_fixture_docs(docs: Path) -> None:
     _write_figures(docs / "figures")
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    """A built copy of the site (its directory), for the browser tests."""
-    # TODO(engine): replace with the real quick build (`initreport build --quick` into a tmp
-    # project); for now the pages are a throwaway fixture covering every nav entry.
-    from initreport.site import build_site
+def copy_project(dest: Path) -> Path:
+    """A fresh initreport project (mkdocs.yml, templates, static assets) at dest, without results."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO / "mkdocs.yml", dest / "mkdocs.yml")
+    shutil.copytree(REPO / "templates", dest / "templates")
+    shutil.copytree(REPO / "docs" / "assets", dest / "docs" / "assets")
+    return dest
 
-    project = tmp_path_factory.mktemp("site-project")
-    shutil.copy2(REPO / "mkdocs.yml", project / "mkdocs.yml")
-    shutil.copytree(REPO / "docs" / "assets", project / "docs" / "assets")
-    _write_fixture_docs(project / "docs")
-    return build_site(project, project / "site", strict=True, quiet=True)
+
+@pytest.fixture(scope="session")
+def quick_project(tmp_path_factory):
+    """The real `initreport build --quick`, run once per session in a copy of the project."""
+    from initreport.build import build
+
+    project = copy_project(tmp_path_factory.mktemp("quick") / "project")
+    report = build(project, profile="quick", jobs=2)
+    return project, report
+
+
+@pytest.fixture(scope="session")
+def built_site(quick_project) -> Path:
+    """The site of the quick build (its directory), for the browser tests."""
+    project, report = quick_project
+    return report.site_dir
