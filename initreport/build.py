@@ -24,7 +24,7 @@ from pathlib import Path
 from . import __version__
 from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint, run_key
 from .errors import InitReportError
-from .experiments import Experiment, build_catalogue, catalogue_configs, get_profile
+from .experiments import Experiment, build_catalogue, catalogue_configs
 from .runner import RunConfig, group_stacks, run_stack
 
 CACHE_DIR = ".initreport-cache"
@@ -151,7 +151,7 @@ def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
     return hashlib.sha256(source + payload.encode()).hexdigest()
 
 
-def _render_one(exp_id: str, profile: str, runs: dict, out_dir: str) -> list[dict]:
+def _render_one(exp_id: str, profile, runs: dict, out_dir: str) -> list[dict]:
     from dataclasses import asdict
 
     from . import figures
@@ -160,7 +160,7 @@ def _render_one(exp_id: str, profile: str, runs: dict, out_dir: str) -> list[dic
 
 
 def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys_by_exp: dict,
-                   cache_root: Path, profile: str, jobs: int = 1) -> tuple[dict, int, int]:
+                   cache_root: Path, profile, jobs: int = 1) -> tuple[dict, int, int]:
     """Figures of every experiment: {exp_id: [figure dict]}, with (rendered, reused) counts.
 
     Each experiment's figures live in ``cache_root/figures/<key>/`` with a ``figures.json``;
@@ -253,7 +253,7 @@ def versions() -> dict:
             "mkdocs": mkdocs.__version__, "mkdocs-material": material}
 
 
-def build(project_dir: Path, *, profile: str = "default", force: bool = False, jobs: int = 1,
+def build(project_dir: Path, *, profile: str | None = None, force: bool = False, jobs: int = 1,
           site_dir: Path | None = None, on_progress=None, on_stage=None, settings=None) -> BuildReport:
     """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem."""
     from . import pages
@@ -263,7 +263,10 @@ def build(project_dir: Path, *, profile: str = "default", force: bool = False, j
     project_dir = Path(project_dir).resolve()
     check_project(project_dir)
     stage = on_stage or (lambda msg: None)
-    prof = get_profile(profile) if settings is None else settings.profile(profile)
+    if settings is None:
+        from .settings import load_settings
+        settings = load_settings(project_dir)
+    prof = settings.profile(profile)
     experiments = build_catalogue(prof)
     configs = catalogue_configs(experiments)
     cache = ResultCache(project_dir / CACHE_DIR)
@@ -277,7 +280,7 @@ def build(project_dir: Path, *, profile: str = "default", force: bool = False, j
 
     stage("Rendering figures")
     figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR,
-                                            prof.name if settings is None else prof, jobs=jobs)
+                                            prof, jobs=jobs)
 
     stage("Writing pages")
     provenance = {

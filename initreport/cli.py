@@ -52,6 +52,11 @@ def main():
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
+def _project_option(f):
+    return click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+                        show_default=True, help="The project folder (with mkdocs.yml and templates/).")(f)
+
+
 # --------------------------------------------------------------------------------------- run
 
 
@@ -137,12 +142,17 @@ def summary_table(result: dict, dataset: str) -> str:
 
 
 @main.command("list", help="Show the initialisers (with formulas), activations, datasets and experiments.")
-@click.option("--profile", default="default", show_default=True, help="Catalogue profile: default or quick.")
-def list_(profile):
+@click.option("--profile", default=None, help="Catalogue profile (default, quick, or one from initreport.toml).")
+@_project_option
+def list_(profile, project_dir):
     from .activations import ACTIVATIONS
     from .datasets import BUILTIN_DATASETS
-    from .experiments import build_catalogue, PROFILES
+    from .experiments import build_catalogue
     from .initializers import INITIALIZERS
+    from .settings import load_settings
+
+    settings = load_settings(project_dir)
+    prof = settings.profile(profile)
 
     click.secho("Initialisers", bold=True)
     for name, info in INITIALIZERS.items():
@@ -155,20 +165,15 @@ def list_(profile):
         click.echo(f"  {name:<10} {info.n_samples} × {info.n_features}, {info.n_classes} classes. {info.description}")
     click.echo("  FILE.csv   your own: numeric feature columns and a label column (header row required)")
     click.secho("\nProfiles", bold=True)
-    for name, p in PROFILES.items():
+    for name, p in settings.profiles.items():
         click.echo(f"  {name:<10} {p.description}")
-    experiments = build_catalogue(profile)
-    click.secho(f"\nExperiments ({len(experiments)}, profile {profile})", bold=True)
+    experiments = build_catalogue(prof)
+    click.secho(f"\nExperiments ({len(experiments)}, profile {prof.name})", bold=True)
     for e in experiments:
         click.echo(f"  {e.id:<16} {e.title}  [{len(e.runs)} runs]")
 
 
 # --------------------------------------------------------------------------------------- build
-
-
-def _project_option(f):
-    return click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-                        show_default=True, help="The project folder (with mkdocs.yml and templates/).")(f)
 
 
 @main.command(help="Run the experiment catalogue (through the cache) and build the site.")
@@ -181,12 +186,16 @@ def _project_option(f):
               help="Where to write the site  [default: site/ in the project].")
 @_project_option
 def build(quick, profile, force, jobs, site_dir, project_dir):
-    from .build import build as build_all
+    from .build import build as build_all, check_project
+    from .settings import load_settings
 
     if quick and profile and profile != "quick":
         raise click.UsageError("--quick and --profile disagree; give one of them")
-    profile = "quick" if quick else (profile or "default")
-    jobs = jobs or os.cpu_count() or 1
+    check_project(project_dir.resolve())
+    settings = load_settings(project_dir)          # validated once, before any work
+    profile = "quick" if quick else (profile or settings.default_profile)
+    settings.profile(profile)                      # an unknown profile fails now, not after the runs
+    jobs = jobs or settings.jobs or os.cpu_count() or 1
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     bar = None
     counts = {"cached": 0}
@@ -212,7 +221,7 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
             bar.update(n)
 
     report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
-                       on_progress=on_progress, on_stage=on_stage)
+                       on_progress=on_progress, on_stage=on_stage, settings=settings)
     if bar is not None:
         bar.__exit__(None, None, None)
     r = report.runs
