@@ -211,7 +211,8 @@ def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys
                     finish(exp, folder, tmp, fut.result())
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
-    return out, len(staged), len(experiments) - len(staged)
+    reused = sum(1 for e in experiments if e.figures) - len(staged)
+    return out, len(staged), reused
 
 
 # ---------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ PROFILES = {
         "quick", "a preview for tests and drafts: 2 seeds, few epochs, a coarse sweep",
         seeds=(0, 1), epochs=4, epochs_2d=15, depth_epochs=3, depths=(2, 10, 30),
         sweep_gains=(0.001, 0.1, 1.0, 10.0), matrix_datasets=("digits", "spirals"),
-        deep=6, variance_depth=20, variance_width=256,
+        deep=6, variance_depth=20, variance_width=128,
     ),
 }
 

@@ -1,0 +1,111 @@
+"""The catalogue covers every claim, and its verdicts are computed from (and move with) the measurements."""
+
+import copy
+import re
+from pathlib import Path
+
+import pytest
+
+from initreport.build import CACHE_DIR, run_catalogue
+from initreport.cache import ResultCache
+from initreport.experiments import RULES, build_catalogue, catalogue_configs, get_experiment
+
+CLAIMS_MD = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims.md"
+# The claim ids of claims.md (used when the shared folder is not beside the checkout).
+CLAIM_IDS = ["zero-relu-tanh", "zero-sigmoid", "constant", "small-tanh", "small-sigmoid", "small-relu",
+             "large-saturate", "large-relu", "summary", "xavier-normal", "xavier-uniform", "he-normal",
+             "he-uniform", "xavier-for-tanh", "he-for-relu", "keras-names", "conclusion"]
+
+
+def claim_ids() -> list[str]:
+    if CLAIMS_MD.exists():
+        ids = re.findall(r"^\| ([a-z][a-z0-9-]+) \|", CLAIMS_MD.read_text(encoding="utf-8"), flags=re.M)
+        return [i for i in ids if i != "id"]
+    return CLAIM_IDS
+
+
+def test_every_claim_has_an_experiment():
+    ids = {e.id for e in build_catalogue("default")}
+    missing = [c for c in claim_ids() if c not in ids]
+    assert not missing, f"claims without an experiment: {missing}"
+    assert len(claim_ids()) >= 17
+
+
+def test_every_experiment_has_runs_a_rule_and_a_page():
+    pages = {"pitfalls/zero", "pitfalls/constant", "pitfalls/small-random", "pitfalls/large-random",
+             "heuristics/xavier", "heuristics/he", "studies/depth", "studies/weight-scale", "choosing"}
+    for e in build_catalogue("quick"):
+        assert e.runs and e.rule in RULES and e.page in pages, e.id
+
+
+def test_matrix_and_depth_study_cover_the_required_grid():
+    exps = build_catalogue("default")
+    matrix = get_experiment(exps, "conclusion")
+    cells = {(c.init, c.activation, c.dataset) for _, c in matrix.runs}
+    for act in ("sigmoid", "tanh", "relu", "leaky_relu"):
+        for init in ("zeros", "small_random", "large_random", "glorot_uniform", "he_normal"):
+            for ds in ("digits", "spirals"):
+                assert (init, act, ds) in cells
+    assert all(len(c.seeds) >= 3 for _, c in matrix.runs)
+    depth = get_experiment(exps, "depth-study")
+    depths = {c.depth for _, c in depth.runs}
+    assert min(depths) <= 2 and max(depths) >= 30
+    pairs = {(c.activation, c.init) for _, c in depth.runs}
+    assert {("relu", "he_normal"), ("relu", "lecun_normal"), ("tanh", "glorot_normal"),
+            ("tanh", "small_random")} <= pairs
+
+
+@pytest.fixture(scope="module")
+def quick_results(quick_project):
+    project, _ = quick_project
+    exps = build_catalogue("quick")
+    results, stats = run_catalogue(catalogue_configs(exps), ResultCache(project / CACHE_DIR))
+    assert stats.ran == 0            # everything comes from the session build's cache
+    return exps, {e.id: {label: results[c] for label, c in e.runs} for e in exps}
+
+
+def test_every_verdict_is_computed(quick_results):
+    exps, by_exp = quick_results
+    for e in exps:
+        v = e.verdict(by_exp[e.id])
+        assert v.status in ("confirmed", "partly confirmed", "refuted"), e.id
+        assert re.search(r"\d", v.measured), f"{e.id}: no number behind the verdict"
+        assert "Rule:" in v.detail
+
+
+def test_frozen_rule_follows_the_measurement(quick_results):
+    exps, by_exp = quick_results
+    e = get_experiment(exps, "zero-relu-tanh")
+    assert e.verdict(by_exp[e.id]).status == "confirmed"
+    moved = copy.deepcopy(by_exp[e.id])
+    moved["zeros, relu"]["checkpoints"][-1]["layers"][1]["max_abs_change"]["max"] = 1e-7
+    assert e.verdict(moved).status != "confirmed"
+
+
+def test_variance_rule_follows_the_measurement(quick_results):
+    exps, by_exp = quick_results
+    e = get_experiment(exps, "he-normal")
+    assert e.verdict(by_exp[e.id]).status == "confirmed"
+    broken = copy.deepcopy(by_exp[e.id])
+    for i, layer in enumerate(broken["he_normal"]["checkpoints"][0]["layers"]):
+        layer["pre_activation_std"]["mean"] *= 0.9 ** i        # He now decays like a bad init
+    assert e.verdict(broken).status != "confirmed"
+
+
+def test_depth_rule_follows_the_measurement(quick_results):
+    exps, by_exp = quick_results
+    e = get_experiment(exps, "depth-study")
+    res = copy.deepcopy(by_exp[e.id])
+    deepest = max(r["config"]["depth"] for r in res.values())
+    lecun = res[f"lecun_normal, relu, depth {deepest}"]
+    he = res[f"he_normal, relu, depth {deepest}"]
+
+    def set_drop(result, fraction):
+        start = result["history"][0]["loss"]["mean"]
+        result["final"]["loss"]["mean"] = start * (1 - fraction)
+
+    set_drop(he, 0.8)
+    set_drop(lecun, 0.0)
+    assert e.verdict(res).status == "confirmed"
+    set_drop(lecun, 0.8)                  # √(1/n_in) now trains as well as He: no stall
+    assert e.verdict(res).status != "confirmed"
