@@ -12,8 +12,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 import jinja2
@@ -85,6 +83,11 @@ def esc(text) -> str:
     return html.escape(str(text), quote=True)
 
 
+def code(text) -> str:
+    """Inline code as HTML (safe in a table cell; a Markdown code span would show entities literally)."""
+    return "<code>" + esc(text).replace("|", "&#124;") + "</code>"
+
+
 def cell(text) -> str:
     """A string made safe for a Markdown table cell."""
     return esc(text).replace("|", "&#124;").replace("\n", " ")
@@ -121,7 +124,7 @@ def setup_text(exp: Experiment) -> str:
     fields = ("dataset", "activation", "depth", "width", "epochs", "batch_size", "lr", "momentum")
     shared, varies = [], []
     for f in fields:
-        values = sorted({str(getattr(c, f)) for c in configs})
+        values = [str(v) for v in sorted({getattr(c, f) for c in configs})]
         (shared if len(values) == 1 else varies).append((f, values))
     names = {"batch_size": "batch", "lr": "learning rate"}
     parts = [f"{names.get(f, f)} {v[0]}" for f, v in shared]
@@ -180,7 +183,7 @@ def environment(templates: Path) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(num=num, pct=pct, pm=pm, esc=esc, cell=cell, family=family)
+    env.filters.update(num=num, pct=pct, pm=pm, esc=esc, cell=cell, code=code, family=family)
     return env
 
 
