@@ -198,7 +198,7 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
     jobs = jobs or settings.jobs or os.cpu_count() or 1
     interactive = sys.stderr.isatty() and not os.environ.get("CI")
     bar = None
-    counts = {"cached": 0}
+    counts = {"cached": 0, "ran": 0}
 
     def on_stage(message):
         nonlocal bar
@@ -208,17 +208,17 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
         if message.startswith("Running"):
             total = int(message.split()[1])
             if interactive:
-                bar = click.progressbar(length=total, label=message, show_eta=True, show_pos=True, file=sys.stderr)
+                bar = click.progressbar(length=total, label=message, show_eta=True, show_pos=True, file=sys.stderr,
+                                        item_show_func=lambda _: f"{counts['cached']} cached, {counts['ran']} run")
                 bar.__enter__()
                 return
         if interactive or message.startswith("Running"):
             click.echo(message, err=True)
 
     def on_progress(n, cached):
-        if cached:
-            counts["cached"] += n
+        counts["cached" if cached else "ran"] += n
         if bar is not None:
-            bar.update(n)
+            bar.update(n, current_item=n)
 
     report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
                        on_progress=on_progress, on_stage=on_stage, settings=settings)

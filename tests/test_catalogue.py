@@ -109,3 +109,30 @@ def test_depth_rule_follows_the_measurement(quick_results):
     assert e.verdict(res).status == "confirmed"
     set_drop(lecun, 0.8)                  # √(1/n_in) now trains as well as He: no stall
     assert e.verdict(res).status != "confirmed"
+
+
+def test_second_build_reruns_nothing_and_one_change_reruns_one(quick_project, monkeypatch):
+    from initreport import build as build_module
+    from initreport.experiments import Experiment
+
+    project, first = quick_project
+    again = build_module.build(project, profile="quick", jobs=1)
+    assert again.runs.ran == 0 and again.runs.cached == first.runs.total
+    assert again.figures_rendered == 0
+
+    original = build_module.build_catalogue
+
+    def changed(profile):
+        exps = original(profile)
+        out = []
+        for e in exps:
+            if e.id == "zero-bias":
+                runs = tuple((label, c.with_(bias=0.2) if label == "he_normal, bias 0.1" else c) for label, c in e.runs)
+                e = Experiment(**{**e.__dict__, "runs": runs})
+            out.append(e)
+        return out
+
+    monkeypatch.setattr(build_module, "build_catalogue", changed)
+    one = build_module.build(project, profile="quick", jobs=1)
+    assert one.runs.ran == 1
+    assert one.figures_rendered == 0      # zero-bias has no figures; nothing else changed
