@@ -111,11 +111,17 @@ def test_depth_rule_follows_the_measurement(quick_results):
     assert e.verdict(res).status != "confirmed"
 
 
-def test_second_build_reruns_nothing_and_one_change_reruns_one(quick_project, monkeypatch):
+def test_second_build_reruns_nothing_and_one_change_reruns_one(quick_project, tmp_path, monkeypatch):
+    import shutil
+
+    from conftest import copy_project
     from initreport import build as build_module
     from initreport.experiments import Experiment
 
-    project, first = quick_project
+    # A copy of the session's project with its cache, so the session build stays untouched.
+    source, first = quick_project
+    project = copy_project(tmp_path / "project")
+    shutil.copytree(source / CACHE_DIR, project / CACHE_DIR)
     again = build_module.build(project, profile="quick", jobs=1)
     assert again.runs.ran == 0 and again.runs.cached == first.runs.total
     assert again.figures_rendered == 0
