@@ -38,9 +38,13 @@ def sigmoid_(z):
 
 
 def sigmoid_backprop_(da, a):
-    """In place: da ← da · σ'(z), with σ' = a(1 − a) from the activation alone."""
-    da *= a
-    da -= da * a
+    """In place: da ← da · σ'(z), with σ' = a(1 − a) from the activation alone.
+
+    Same operations in the same order as ``da * sigmoid_grad(z, a)``, so the same bits.
+    """
+    slope = 1.0 - a
+    slope *= a
+    da *= slope
     return da
 
 
@@ -53,8 +57,10 @@ def tanh_(z):
 
 
 def tanh_backprop_(da, a):
-    """In place: da ← da · (1 − a²)."""
-    da -= da * a * a
+    """In place: da ← da · (1 − a²), rounded exactly as ``da * tanh_grad(z, a)``."""
+    slope = a * a
+    np.subtract(1.0, slope, out=slope)
+    da *= slope
     return da
 
 
