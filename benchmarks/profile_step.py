@@ -1,0 +1,97 @@
+"""Where sgd_step's time goes: each operation of one training step, timed alone (one BLAS thread).
+
+    python benchmarks/profile_step.py [--width 256] [--members 8] [--batch 128] [--depth 10]
+
+Replays the operations of initreport.network.sgd_step (relu, momentum) on the same shapes and
+prints the seconds per step spent in each kind: forward matmul, weight-gradient matmul
+(Aᵀ·dZ on transposed views), input-gradient matmul (dZ·Wᵀ on transposed views), elementwise
+and reductions, and the minibatch gather. Compares the transposed-view matmuls with the same
+products on contiguous copies.
+"""
+import argparse
+import time
+from collections import defaultdict
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--width", type=int, default=256)
+    ap.add_argument("--members", type=int, default=8)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--depth", type=int, default=10)
+    ap.add_argument("--reps", type=int, default=20)
+    a = ap.parse_args()
+    M, B, W = a.members, a.batch, a.width
+    sizes = [64] + [W] * a.depth + [10]
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    ws = [(rng.standard_normal((M, i, o)) / np.sqrt(i)).astype(f32) for i, o in zip(sizes[:-1], sizes[1:])]
+    bs = [np.zeros((M, 1, o), f32) for o in sizes[1:]]
+    vw = [np.zeros_like(w) for w in ws]
+    vb = [np.zeros_like(b) for b in bs]
+    x = rng.standard_normal((1438, 64)).astype(f32)
+    y = rng.integers(0, 10, 1438)
+    lr = np.full((M, 1, 1), 0.01, f32)
+    t = defaultdict(float)
+
+    def timed(kind, fn, *args):
+        t0 = time.perf_counter()
+        r = fn(*args)
+        t[kind] += time.perf_counter() - t0
+        return r
+
+    with threadpool_limits(1, "blas"):
+        for rep in range(a.reps + 2):
+            if rep == 2:
+                t.clear()
+            idx = np.stack([rng.permutation(1438)[:B] for _ in range(M)])
+            xb = timed("gather x[idx]", lambda: x[idx])
+            yb = y[idx]
+            acts = [xb]
+            act = xb
+            for l in range(len(ws)):
+                z = timed("matmul forward  A·W", np.matmul, act, ws[l])
+                timed("elementwise (bias, relu, softmax, mask, SGD update)", np.add, z, bs[l], z)
+                if l == len(ws) - 1:
+                    break
+                act = timed("elementwise (bias, relu, softmax, mask, SGD update)", lambda z: np.maximum(z, 0, out=z), z)
+                acts.append(act)
+            dz = z - z.max(-1, keepdims=True)
+            np.exp(dz, out=dz)
+            dz /= dz.sum(-1, keepdims=True)
+            for l in range(len(ws) - 1, -1, -1):
+                ap_ = acts[l]
+                gw = timed("matmul weight grad Aᵀ·dZ (transposed view)", np.matmul, ap_.transpose(0, 2, 1), dz)
+                gb = timed("reduction db = Σ dZ", lambda: dz.sum(axis=-2, keepdims=True))
+                if l > 0:
+                    da = timed("matmul input grad dZ·Wᵀ (transposed view)", np.matmul, dz, ws[l].transpose(0, 2, 1))
+                    timed("elementwise (bias, relu, softmax, mask, SGD update)",
+                          lambda: np.multiply(da, ap_ > 0, out=da))
+                    # the same products on contiguous operands, for comparison (not part of the step)
+                    at = np.ascontiguousarray(ap_.transpose(0, 2, 1))
+                    wt = np.ascontiguousarray(ws[l].transpose(0, 2, 1))
+                    timed("(compare) Aᵀ·dZ with contiguous Aᵀ", np.matmul, at, dz)
+                    timed("(compare) dZ·Wᵀ with contiguous Wᵀ", np.matmul, dz, wt)
+                    dz = da
+
+                def update():
+                    gw.__imul__(lr)
+                    gb.__imul__(lr)
+                    vw[l].__imul__(0.9)
+                    vw[l].__isub__(gw)
+                    vb[l].__imul__(0.9)
+                    vb[l].__isub__(gb)
+                    ws[l].__iadd__(vw[l] * 0)   # weights kept fixed so every rep is alike
+                timed("elementwise (bias, relu, softmax, mask, SGD update)", update)
+    step = sum(v for k, v in t.items() if not k.startswith("(compare)"))
+    print(f"sgd_step-like step, {M} members × B{B}, depth {a.depth}, width {W}: {1e3 * step / a.reps:.2f} ms/step")
+    for k, v in sorted(t.items(), key=lambda kv: -kv[1]):
+        share = "" if k.startswith("(compare)") else f"{100 * v / step:5.1f}%"
+        print(f"  {k:<55} {1e3 * v / a.reps:8.3f} ms/step  {share}")
+
+
+if __name__ == "__main__":
+    main()
