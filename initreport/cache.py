@@ -56,7 +56,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The writer's pid is in the name, so a temporary file left by a killed writer can be told apart.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -71,12 +72,33 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
+def _is_stale_temp(path: Path) -> bool:
+    """A temporary file of :func:`atomic_write` whose writer process no longer exists."""
+    parts = path.name.split(".")      # "", <key>, "json", <pid>, <random>, "tmp"
+    if len(parts) < 4 or not parts[-3].isdigit():
+        return False
+    try:
+        os.kill(int(parts[-3]), 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # alive under another user, or not a pid at all
+        return False
+    return False
+
+
 class ResultCache:
     """Results on disk under ``root/results/<key[:2]>/<key>.json``."""
 
     def __init__(self, root: Path):
         self.root = Path(root)
         self.discarded: list[str] = []     # keys of corrupt entries thrown away in this session
+        self._remove_stale_temps()
+
+    def _remove_stale_temps(self) -> None:
+        """Temporary files of writers that were killed mid-write (never those of a live build)."""
+        for tmp in self.root.glob("results/*/.*.tmp"):
+            if _is_stale_temp(tmp):
+                tmp.unlink(missing_ok=True)
 
     def path(self, key: str) -> Path:
         return self.root / "results" / key[:2] / f"{key}.json"

@@ -12,9 +12,11 @@ from __future__ import annotations
 import html
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import jinja2
+import markupsafe
 
 from . import initializers
 from .activations import ACTIVATIONS
@@ -80,6 +82,8 @@ def pm(stat: dict | None, fmt=num) -> str:
 
 def esc(text) -> str:
     """Escape a string that may come from the user (a CSV header, a settings value) for HTML."""
+    if hasattr(text, "__html__"):       # already escaped (markupsafe.Markup): never escape twice
+        return str(text.__html__())
     return html.escape(str(text), quote=True)
 
 
@@ -215,7 +219,8 @@ def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by
     context = {
         "exps": views,
         "experiments": [views[e.id] for e in experiments],
-        "profile": profile,
+        # The description is user text (initreport.toml): escaped here, as the templates print it raw.
+        "profile": replace(profile, description=markupsafe.Markup(esc(profile.description))),
         "provenance": provenance,
         "matrix": matrix_tables(matrix),
         "recommendation": recommendation(matrix) if matrix else {},
@@ -250,7 +255,7 @@ def _write_generated(docs: Path, files: dict[str, bytes]) -> None:
     """Write generated files into docs/, skip unchanged ones, and remove those no longer generated."""
     manifest_path = docs / MANIFEST
     try:
-        previous = set(json.loads(manifest_path.read_text())["files"])
+        previous = {f for f in json.loads(manifest_path.read_text())["files"] if isinstance(f, str)}
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         previous = set()
     try:
@@ -260,8 +265,12 @@ def _write_generated(docs: Path, files: dict[str, bytes]) -> None:
             if path.exists() and path.read_bytes() == data:
                 continue
             atomic_write(path, data)
+        root = docs.resolve()
         for rel in sorted(previous - set(files)):
             stale = docs / rel
+            # Only inside docs/: a hand-edited manifest must not make a build delete other files.
+            if root not in stale.resolve().parents:
+                continue
             if stale.is_file():
                 stale.unlink()
         atomic_write(manifest_path, canonical_json({"files": sorted(files)}) + "\n")

@@ -36,8 +36,8 @@ KNOBS = {
     "epochs": ("int", "a whole number from 1 to 10000"),
     "epochs_2d": ("int", "a whole number from 1 to 10000"),
     "depth_epochs": ("int", "a whole number from 1 to 10000"),
-    "depths": ("int_list", "a non-empty list of whole numbers from 1 to 200"),
-    "sweep_gains": ("float_list", "a list of at least 3 finite numbers > 0"),
+    "depths": ("int_list", "a non-empty list of distinct whole numbers from 1 to 200"),
+    "sweep_gains": ("float_list", "a list of at least 3 distinct finite numbers > 0"),
     "matrix_datasets": ("dataset_list", "a non-empty list from: digits, " + ", ".join(TWO_D_SETS)),
     "deep": ("int", "a whole number from 1 to 200"),
     "variance_depth": ("int", "a whole number from 2 to 200"),
@@ -73,6 +73,13 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:                    # an int too large for a float (TOML allows it)
+        return False
+
+
 def check_knob(key: str, name: str, value):
     """The validated value of one profile knob (lists become tuples)."""
     kind, allowed = KNOBS[name]
@@ -91,13 +98,17 @@ def check_knob(key: str, name: str, value):
         if len(value) > 64 or not all(_is_int(v) and v >= 0 for v in value) or len(set(value)) != len(value):
             raise _bad(key, value, allowed)
     elif kind == "int_list":
-        if not all(_is_int(v) and 1 <= v <= 200 for v in value):
+        # Duplicates would give two runs the same label (one silently hides the other).
+        if not all(_is_int(v) and 1 <= v <= 200 for v in value) or len(set(value)) != len(value):
             raise _bad(key, value, allowed)
     elif kind == "float_list":
         if len(value) < 3 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                     and math.isfinite(v) and v > 0 for v in value):
+                                     and _finite(v) and v > 0 for v in value):
             raise _bad(key, value, allowed)
-        value = [float(v) for v in value]
+        floats = [float(v) for v in value]
+        if len(set(floats)) != len(floats):    # 1 and 1.0 are the same gain
+            raise _bad(key, value, allowed)
+        value = floats
     elif kind == "dataset_list":
         if not all(v == "digits" or v in TWO_D_SETS for v in value) or len(set(value)) != len(value):
             raise _bad(key, value, allowed)
@@ -120,7 +131,7 @@ def parse_settings(data: dict, source: Path | None = None) -> Settings:
         if not name.replace("-", "").replace("_", "").isalnum():
             raise InitReportError(f"{FILENAME}: profile name {name!r} may use letters, digits, - and _ only")
         base_name = table.get("base", name if name in PROFILES else "default")
-        if base_name not in PROFILES:
+        if not isinstance(base_name, str) or base_name not in PROFILES:
             raise _bad(f"profile.{name}.base", base_name, "one of " + ", ".join(sorted(PROFILES)))
         changes = {}
         for knob, value in table.items():
@@ -145,7 +156,7 @@ def parse_settings(data: dict, source: Path | None = None) -> Settings:
         if key not in ("profile", "jobs"):
             raise InitReportError(f"{FILENAME}: unknown key build.{key}; allowed: profile, jobs")
     default_profile = build.get("profile", "default")
-    if default_profile not in profiles:
+    if not isinstance(default_profile, str) or default_profile not in profiles:
         raise _bad("build.profile", default_profile, "one of " + ", ".join(sorted(profiles)))
     jobs = build.get("jobs")
     if jobs is not None and (not _is_int(jobs) or not 1 <= jobs <= 256):
