@@ -79,6 +79,10 @@ class _Pool:
         return self.executor
 
     def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            # Interrupted or failed: stop the workers now rather than after their current stack.
+            for process in list(getattr(self.executor, "_processes", {}).values()):
+                process.terminate()
         self.executor.shutdown(wait=exc_type is None, cancel_futures=True)
         return False
 
@@ -261,8 +265,12 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     from .site import build_site
 
     start = time.perf_counter()
+    from .site import check_site_dir
+
     project_dir = Path(project_dir).resolve()
     check_project(project_dir)
+    site_dir = check_site_dir(project_dir, site_dir)     # refuse a bad site directory before any work
+    pages.check_templates(project_dir)                   # and a broken template
     stage = on_stage or (lambda msg: None)
     if settings is None:
         from .settings import load_settings
@@ -297,5 +305,5 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
                                 prof, provenance)
 
     stage("Building the site")
-    site = build_site(project_dir, site_dir or project_dir / "site")
+    site = build_site(project_dir, site_dir)
     return BuildReport(prof.name, stats, rendered, reused, written, site, time.perf_counter() - start, verdicts)

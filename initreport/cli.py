@@ -94,6 +94,14 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
     from .datasets import load_dataset
     from .runner import make_config, run_stack
 
+    if output is not None:
+        # Checked before training, so a bad path costs nothing.
+        if output.is_dir():
+            raise InitReportError(f"--output {output} is a directory; give a file name")
+        if output.parent.exists() and not output.parent.is_dir():
+            raise InitReportError(f"--output {output}: {output.parent} is a file, not a folder")
+        if not output.parent.is_dir():
+            raise InitReportError(f"--output {output}: the folder {output.parent} does not exist")
     params = {}
     if init_value is not None:
         params["value"] = init_value

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import Activation, softmax_cross_entropy
-from .network import backward, forward
 
 # Statistics of every hidden layer, in the order the results list them. Each maps to one
 # sentence in the report's glossary (see report.py), so keep names in the field's words.
@@ -83,64 +82,84 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     ``groups`` lists original member indices whose histograms are pooled together (one
     configuration's seeds). Returns {"hidden": [per hidden layer: {stat: array(n_members),
     "activation_hist": [per group], "gradient_hist": [per group]}], "output": {stat: array}}.
+
+    One forward and one backward pass, in the training dtype (what training sees), with the
+    statistics of each layer reduced (in float64) as soon as its arrays exist; only the
+    activations are kept between the passes, which bounds the memory of deep, wide stacks.
     """
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
-    # The passes run in the training dtype (what training sees); reductions accumulate in float64.
-    logits, pre, acts = forward(weights, biases, x, act)
-    labels = np.broadcast_to(y, logits.shape[:-1])
-    _, dlogits = softmax_cross_entropy(logits, labels)
-    d_w, _, d_z = backward(weights, pre, acts, dlogits, act)
-    w64 = [w.astype(np.float64) for w in weights]
-    b64 = [b.astype(np.float64) for b in biases]
-    d_w = [g.astype(np.float64) for g in d_w]
-    lr64 = lr.astype(np.float64).reshape(-1)
     f64 = {"dtype": np.float64}
+    nan = np.full(len(members), np.nan)
+    n_hidden = len(weights) - 1
+    hidden = [dict() for _ in range(n_hidden)]
 
-    hidden = []
-    for l, (z, a, dz) in enumerate(zip(pre, acts[1:], d_z)):
-        w, w_init = w64[l], w0[l].astype(np.float64)
-        norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
-        grad_norm = np.sqrt((d_w[l] ** 2).sum(axis=(1, 2)))
-        mean_norm = norm_w / np.sqrt(w.shape[2])
-        spread = unit_spread(w)
+    def hists(key, values, value_range):
+        return [histogram(values[r], *value_range(values[r]), bins) if r.size else None for r in group_rows]
+
+    # Forward: pre-activation and activation statistics, layer by layer.
+    acts = [x]
+    a = x
+    for l in range(n_hidden + 1):
+        z = np.matmul(a, weights[l])
+        z += biases[l]
+        if l == n_hidden:
+            break
+        h = hidden[l]
+        h["pre_activation_std"] = z.std(axis=(1, 2), **f64)
+        a = act.forward(z)
+        del z
+        h["activation_mean"] = a.mean(axis=(1, 2), **f64)
+        h["activation_std"] = a.std(axis=(1, 2), **f64)
         sat = act.saturated(a)
-        if act.can_die:
-            dead = np.all(z <= 0, axis=1).mean(axis=1)
-        else:
-            dead = np.full(len(members), np.nan)
-        stats = {
-            "activation_mean": a.mean(axis=(1, 2), **f64),
-            "activation_std": a.std(axis=(1, 2), **f64),
-            "pre_activation_std": z.std(axis=(1, 2), **f64),
-            "saturated_fraction": sat.mean(axis=(1, 2)) if sat is not None else np.full(len(members), np.nan),
-            "dead_fraction": dead,
-            "gradient_std": dz.std(axis=(1, 2), **f64),
-            "weight_grad_norm": grad_norm,
-            "update_ratio": np.where(norm_w > 0, lr64 * grad_norm / np.where(norm_w > 0, norm_w, 1), np.nan),
-            "weight_norm": norm_w,
-            "weight_std": w.std(axis=(1, 2)),
-            "weight_max_abs": np.abs(w).max(axis=(1, 2)),
-            "distance_from_init": np.sqrt(((w - w_init) ** 2).sum(axis=(1, 2))),
-            "max_abs_change": np.abs(w - w_init).max(axis=(1, 2)),
-            "unit_spread": spread,
-            # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
-            "relative_unit_spread": np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0),
-            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
-            "rank": np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64),
-        }
-        entry = {k: _fill(v, members, n_members) for k, v in stats.items()}
-        entry["activation_hist"] = [
-            histogram(a[r], *activation_range(act, a[r]), bins) if r.size else None for r in group_rows]
-        entry["gradient_hist"] = [
-            histogram(dz[r], *symmetric_range(dz[r]), bins) if r.size else None for r in group_rows]
-        hidden.append(entry)
+        h["saturated_fraction"] = sat.mean(axis=(1, 2)) if sat is not None else nan
+        # Dead: z ≤ 0 (so a ≤ 0) on every example of the batch.
+        h["dead_fraction"] = np.all(a <= 0, axis=1).mean(axis=1) if act.can_die else nan
+        h["activation_hist"] = hists("a", a, lambda v: activation_range(act, v))
+        acts.append(a)
+    labels = np.broadcast_to(y, z.shape[:-1])
+    _, dz = softmax_cross_entropy(z, labels)
+    del z
 
-    w, w_init = w64[-1], w0[-1].astype(np.float64)
-    out = {
-        "weight_grad_norm": np.sqrt((d_w[-1] ** 2).sum(axis=(1, 2))),
-        "weight_norm": np.sqrt((w * w).sum(axis=(1, 2))),
-        "distance_from_init": np.sqrt(((w - w_init) ** 2).sum(axis=(1, 2))),
-        "max_abs_change": np.abs(w - w_init).max(axis=(1, 2)),
-        "bias_change": np.abs(b64[-1] - b0[-1].astype(np.float64)).max(axis=(1, 2)),
-    }
-    return {"hidden": hidden, "output": {k: _fill(v, members, n_members) for k, v in out.items()}}
+    # Backward: gradient statistics, and the weights' statistics beside their gradient.
+    lr64 = lr.astype(np.float64).reshape(-1)
+    out = {}
+    for l in range(n_hidden, -1, -1):
+        a_prev = acts[l]
+        g_w = np.matmul(a_prev.T if a_prev.ndim == 2 else a_prev.transpose(0, 2, 1), dz).astype(np.float64)
+        w, w_init = weights[l].astype(np.float64), w0[l].astype(np.float64)
+        norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
+        grad_norm = np.sqrt((g_w * g_w).sum(axis=(1, 2)))
+        del g_w
+        change = w - w_init
+        target = out if l == n_hidden else hidden[l]
+        target["weight_grad_norm"] = grad_norm
+        target["weight_norm"] = norm_w
+        target["distance_from_init"] = np.sqrt((change * change).sum(axis=(1, 2)))
+        target["max_abs_change"] = np.abs(change).max(axis=(1, 2))
+        del change
+        if l == n_hidden:
+            target["bias_change"] = np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
+        else:
+            mean_norm = norm_w / np.sqrt(w.shape[2])
+            spread = unit_spread(w)
+            target["update_ratio"] = np.where(norm_w > 0, lr64 * grad_norm / np.where(norm_w > 0, norm_w, 1), np.nan)
+            target["weight_std"] = w.std(axis=(1, 2))
+            target["weight_max_abs"] = np.abs(w).max(axis=(1, 2))
+            target["unit_spread"] = spread
+            # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
+            target["relative_unit_spread"] = np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0)
+            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
+            target["rank"] = np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64)
+        del w, w_init
+        if l > 0:
+            da = np.matmul(dz, weights[l].transpose(0, 2, 1))
+            dz = act.backprop_(da, acts[l])
+            h = hidden[l - 1]
+            h["gradient_std"] = dz.std(axis=(1, 2), **f64)
+            h["gradient_hist"] = hists("dz", dz, symmetric_range)
+            acts[l] = None          # no longer needed
+
+    order = HIDDEN_STATS + ("activation_hist", "gradient_hist")
+    hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h[k], members, n_members)) for k in order}
+              for h in hidden]
+    return {"hidden": hidden, "output": {k: _fill(out[k], members, n_members) for k in OUTPUT_STATS}}

@@ -253,7 +253,8 @@ def train_stack(
         result.diverged_at[active[~finite]] = epoch
         if epoch in checkpoint_set and finite.any():
             keep = np.flatnonzero(finite)
-            sub = lambda arrays: [a[keep] for a in arrays]  # noqa: E731
+            # Only the finite members are measured; no copy when that is all of them.
+            sub = (lambda arrays: arrays) if finite.all() else (lambda arrays: [a[keep] for a in arrays])  # noqa: E731
             with np.errstate(all="ignore"):
                 result.checkpoints[epoch] = layer_statistics(
                     sub(weights), sub(biases), sub(w0), sub(b0), lr[keep], diag_x, diag_y,

@@ -191,6 +191,19 @@ def environment(templates: Path) -> jinja2.Environment:
     return env
 
 
+def check_templates(project_dir: Path) -> None:
+    """Load (compile) every template now, so a missing or broken one fails before any run."""
+    templates = project_dir / "templates"
+    env = environment(templates)
+    for template in sorted(set(PAGES.values()) | {"_macros.md.j2"}):
+        try:
+            env.get_template(template)
+        except jinja2.TemplateNotFound as exc:
+            raise InitReportError(f"template {exc.name} is missing from {templates}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise InitReportError(f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
+
+
 def render_pages(project_dir: Path, context: dict) -> dict[str, str]:
     """Every page rendered in memory: {docs-relative path: Markdown}."""
     templates = project_dir / "templates"

@@ -226,12 +226,27 @@ def _train(configs, data, rows):
     )
 
 
+# A stack's arrays grow with members × depth × width²; past this estimate a stack is split
+# (member results do not depend on the stack they train in, so splitting changes no number).
+STACK_BYTES = 160 * 2**20
+
+
+def stack_bytes(configs: list[RunConfig]) -> int:
+    """Rough size of a stack's arrays: weights, initial weights, velocities and kept activations."""
+    c = configs[0]
+    members = sum(len(x.seeds) for x in configs)
+    return 4 * members * (c.depth + 1) * (3 * c.width * c.width + c.diag_samples * c.width)
+
+
 def group_stacks(configs: list[RunConfig]) -> list[list[RunConfig]]:
-    """Configurations grouped by stack key, in first-seen order."""
-    groups: dict[tuple, list[RunConfig]] = {}
+    """Configurations grouped by stack key, in first-seen order, split where a stack gets too big."""
+    groups: dict[tuple, list[list[RunConfig]]] = {}
     for c in configs:
-        groups.setdefault(c.stack_key(), []).append(c)
-    return list(groups.values())
+        chunks = groups.setdefault(c.stack_key(), [[]])
+        if chunks[-1] and stack_bytes(chunks[-1] + [c]) > STACK_BYTES:
+            chunks.append([])
+        chunks[-1].append(c)
+    return [chunk for chunks in groups.values() for chunk in chunks]
 
 
 def run_configs(configs: list[RunConfig]) -> list[dict]:

@@ -100,6 +100,39 @@ def _is_within(child: Path, parent: Path) -> bool:
     return child == parent or parent in child.parents
 
 
+def check_site_dir(project_dir: Path, site_dir: Path | None = None) -> Path:
+    """The resolved site directory, or an InitReportError if a build may not write there.
+
+    Called before any work starts, so a refused site directory costs nothing.
+    """
+    project_dir = Path(project_dir).resolve()
+    site_dir = Path(site_dir) if site_dir is not None else project_dir / "site"
+    if not site_dir.is_absolute():
+        site_dir = Path.cwd() / site_dir
+    site_dir = site_dir.resolve()
+    _check_site_dir(site_dir, project_dir, project_dir / "docs")
+    return site_dir
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temporaries(site_dir: Path) -> None:
+    """Remove build/backup directories left by a build that was killed (their writer is gone)."""
+    for kind in ("building", "old"):
+        for path in site_dir.parent.glob(f".{site_dir.name}.{kind}-*"):
+            pid = path.name.split(f".{kind}-", 1)[1].split("-", 1)[0]
+            if pid.isdigit() and not _pid_alive(int(pid)) and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+
+
 def _check_site_dir(site_dir: Path, project_dir: Path, docs_dir: Path) -> None:
     if _is_within(project_dir, site_dir):
         raise InitReportError(
@@ -174,7 +207,8 @@ def build_site(
             site_dir = site_dir.resolve()
             _check_site_dir(site_dir, project_dir, Path(config.docs_dir).resolve())
             site_dir.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
+            _remove_stale_temporaries(site_dir)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-{os.getpid()}-", dir=site_dir.parent))
             tmp.chmod(0o755)  # mkdtemp makes 0700; a published site must be world-readable
             config.site_dir = str(tmp)
             config.plugins.on_startup(command="build", dirty=False)
@@ -216,7 +250,7 @@ def _swap_into_place(new: Path, site_dir: Path) -> None:
     if not (site_dir.exists() or site_dir.is_symlink()):
         os.replace(new, site_dir)
         return
-    backup_root = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.old-", dir=site_dir.parent))
+    backup_root = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.old-{os.getpid()}-", dir=site_dir.parent))
     old = backup_root / "site"
     os.replace(site_dir, old)
     try:

@@ -146,17 +146,6 @@ def _all(*setups):
 
 # Small, fast settings for `run` cases that only fail after training.
 FAST = ["--dataset", "circles", "--epochs", "1", "--seeds", "1", "--width", "4", "--depth", "1"]
-OUTPUT_MISSING_DIR_BUG = (
-    "cli.py run(): --output in a missing directory is not refused; training runs, then "
-    "cache.atomic_write() creates the directory (path.parent.mkdir(parents=True)) and writes the file")
-OUTPUT_UNDER_FILE_BUG = (
-    "cli.py run(): --output is only checked after training: the whole summary table is printed to stdout "
-    "before 'Error: cannot write somefile/out.json: File exists' (and 'File exists' hides the real problem: "
-    "somefile is not a directory)")
-SITE_DIR_LATE_BUG = (
-    "cli.py build()/build.py build(): --site-dir is only checked in site.build_site(), after every run, "
-    "the figures and docs/ were written (docs/data/provenance.json, docs/reproducibility.md change)")
-
 # (id, argv, words the Error line must contain, exit code, setup, marks)
 BAD = [
     # run: names
@@ -205,10 +194,9 @@ BAD = [
     ("csv-directory", ["run", "--dataset", "adir.csv"], ["adir.csv", "not a file"], 1, _mkdir("adir.csv")),
     # run: --output
     pytest.param("output-under-a-file", ["run", *FAST, "--output", "somefile/out.json"], ["somefile/out.json"], 1,
-                 _file("somefile"), marks=pytest.mark.xfail(strict=True, reason=OUTPUT_UNDER_FILE_BUG),
+                 _file("somefile"),
                  id="output-under-a-file"),
-    pytest.param("output-missing-dir", ["run", *FAST, "--output", "newdir/out.json"], ["newdir"], 1, None,
-                 marks=pytest.mark.xfail(strict=True, reason=OUTPUT_MISSING_DIR_BUG), id="output-missing-dir"),
+    pytest.param("output-missing-dir", ["run", *FAST, "--output", "newdir/out.json"], ["newdir"], 1, None, id="output-missing-dir"),
     ("output-is-a-directory", ["run", "--output", "adir"], ["--output", "adir"], 2, _mkdir("adir")),
     # build: options
     ("build-profile-unknown", ["build", "--profile", "huge"], ["'huge'"], 1, None),
@@ -255,8 +243,7 @@ BAD = [
     ("build-outside-project", ["build", "--quick", "--project-dir", "elsewhere"], ["elsewhere", "not an initreport project"],
      1, _mkdir("elsewhere")),
     pytest.param("build-site-dir-foreign", ["build", "--quick", "--jobs", "1", "--site-dir", "mysite"],
-                 ["mysite", "refusing"], 1, _foreign_site_dir,
-                 marks=pytest.mark.xfail(strict=True, reason=SITE_DIR_LATE_BUG), id="build-site-dir-foreign"),
+                 ["mysite", "refusing"], 1, _foreign_site_dir, id="build-site-dir-foreign"),
     ("publish-no-site", ["publish"], ["site", "does not exist"], 1, _no_site_git),
 ]
 
