@@ -85,11 +85,13 @@ def _positive_float(ctx, param, value):
 @click.option("--label-column", default=None, help="Label column of a CSV dataset (default: the last column).")
 @click.option("--value", "init_value", type=float, default=None, help="Value of the `constant` initialiser.")
 @click.option("--gain", type=float, default=None, help="Gain of `scaled_normal` / `orthogonal`.")
+@click.option("--bias", type=float, default=None,
+              help="Initial value of every bias  [default: the initialiser's own: 0, or the constant for `constant`].")
 @click.option("--dtype", default="float32", show_default=True, type=click.Choice(["float32", "float64"]))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Write the full result (JSON) to this file.")
 def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds, dataset, label_column,
-        init_value, gain, dtype, output):
+        init_value, gain, bias, dtype, output):
     from .cache import atomic_write, canonical_json
     from .datasets import load_dataset
     from .runner import make_config, run_stack
@@ -110,7 +112,7 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
     data = load_dataset(dataset, label_column=label_column) if label_column else load_dataset(dataset)
     config = make_config(init=init, activation=activation, dataset=dataset, depth=depth, width=width,
                          epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
-                         seeds=tuple(range(seeds)), init_params=params, dtype=dtype)
+                         seeds=tuple(range(seeds)), init_params=params, bias=bias, dtype=dtype)
     start = time.perf_counter()
     [result] = run_stack([config], dataset=data)
     seconds = time.perf_counter() - start
