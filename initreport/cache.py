@@ -50,6 +50,15 @@ def run_key(config) -> str:
     return hashlib.sha256(canonical_json({"config": payload, "engine": engine_fingerprint()}).encode()).hexdigest()
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write to a temporary file beside ``path``, flush it to disk, then rename it over ``path``."""
     path = Path(path)
@@ -63,6 +72,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644 & ~_UMASK)      # mkstemp makes 0600; pages and figures are served to others
         os.replace(tmp, path)
     except BaseException:
         try:

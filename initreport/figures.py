@@ -38,6 +38,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
 from . import initializers  # noqa: E402
+from .cache import atomic_write  # noqa: E402
 from .errors import InitReportError, choice_error  # noqa: E402
 
 HASH_SALT = "initreport"
@@ -940,30 +941,6 @@ def file_name(exp_id: str, kind: str, variant: str) -> str:
 # Rendering
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _umask()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _draw(kind: str, exp, runs, variant: str) -> tuple[bytes, str, str]:
     pal = PALETTES[variant]
     fmt = FORMATS.get(kind, "svg")
@@ -996,7 +973,7 @@ def render_experiment(exp, results: dict, out_dir: Path) -> list[Figure]:
         for variant in VARIANTS:
             data, alt, caption = _draw(kind, exp, runs, variant)
             names[variant] = file_name(exp.id, kind, variant)
-            _write_atomic(out_dir / names[variant], data)
+            atomic_write(out_dir / names[variant], data)
         figures.append(Figure(kind, names["light"], names["dark"], alt, caption))
     return figures
 
