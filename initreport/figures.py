@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
-import tempfile
 import textwrap
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
