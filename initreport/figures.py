@@ -678,8 +678,7 @@ def fig_sweep(exp, runs, pal):
     for gain, k, nd, ns, act in div_points:
         ax.plot([gain], [0.86], marker="x", markersize=9, markeredgewidth=2, color=cols[k], transform=trans,
                 linestyle="none", clip_on=False)
-        ax.text(gain, 0.80, f"{nd}/{ns} diverged", transform=trans, ha="center", va="top", fontsize=8.5,
-                color=cols[k])
+        # Neighbouring gains would make count labels collide; the caption lists the counts.
     ax.set_xlabel("gain g (weights N(0, g²/n_in))")
     ax.set_ylabel("final training loss")
     if div_points:
