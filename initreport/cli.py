@@ -251,8 +251,14 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
 @_project_option
 def serve(dev_addr, project_dir):
+    from .build import check_project
     from .site import serve as serve_site
-    serve_site(project_dir.resolve(), dev_addr=dev_addr)
+
+    project_dir = project_dir.resolve()
+    check_project(project_dir)
+    if not (project_dir / "docs" / "index.md").exists():
+        raise InitReportError(f"no pages in {project_dir / 'docs'} yet; run `initreport build` (or --quick) first")
+    serve_site(project_dir, dev_addr=dev_addr)
 
 
 @main.command(help="Publish the built site to the gh-pages branch of a git remote (like `mkdocs gh-deploy`).")

@@ -74,3 +74,12 @@ def test_build_outside_a_project_is_a_clear_error(tmp_path):
     assert res.exit_code == 1
     assert "not an initreport project" in res.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_serve_before_any_build_says_what_to_do(tmp_path):
+    from conftest import copy_project
+
+    project = copy_project(tmp_path / "p")
+    res = CliRunner().invoke(main, ["serve", "--project-dir", str(project)])
+    assert res.exit_code == 1
+    assert "run `initreport build`" in res.output and "Traceback" not in res.output
