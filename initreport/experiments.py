@@ -76,6 +76,7 @@ class Verdict:
     measured: str            # the number behind the verdict, in one line
     detail: str              # what was compared, and the threshold the rule used
     numbers: dict = field(default_factory=dict)
+    checks: tuple = ()       # ((what the rule required, whether it held), ...), in the rule's order
 
 
 @dataclass(frozen=True)
@@ -158,9 +159,9 @@ def num(x: float) -> str:
     return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 else f"{x:.2e}"
 
 
-def verdict(ok: bool, partial: bool, measured: str, detail: str, **numbers) -> Verdict:
+def verdict(ok: bool, partial: bool, measured: str, detail: str, checks=(), **numbers) -> Verdict:
     status = "confirmed" if ok else ("partly confirmed" if partial else "refuted")
-    return Verdict(status, measured, detail, numbers)
+    return Verdict(status, measured, detail, numbers, tuple((text, bool(held)) for text, held in checks))
 
 
 # --- verdict rules -----------------------------------------------------------------------
@@ -183,7 +184,9 @@ def rule_frozen(exp: Experiment, res: dict) -> Verdict:
               "bit after training and their accuracy is under half the reference's. The output bias "
               "still moves (largest change " + ", ".join(f"{k} {num(v)}" for k, v in bias_moved.items()) +
               "), so the net learns the class frequencies and nothing else.")
-    return verdict(frozen and learned_nothing, frozen or learned_nothing, measured, detail,
+    checks = (("every hidden weight of the zero-initialised nets is unchanged to the bit", frozen),
+              ("their accuracy is under half the reference's", learned_nothing))
+    return verdict(frozen and learned_nothing, frozen or learned_nothing, measured, detail, checks,
                    changes=changes, accuracies=accs, bias_moved=bias_moved)
 
 
@@ -210,7 +213,10 @@ def rule_symmetry(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed when every hidden layer's units end training identical (spread < 1e-6 of a "
               "unit's weight length), the wide net's accuracy is within 3 points of the same net with one "
               "unit per layer, and both are more than 5 points below Glorot.")
-    return verdict(identical and like_one_unit and worse, identical, measured, detail,
+    checks = (("the units of every hidden layer end training identical", identical),
+              ("the wide net is within 3 points of the same net with one unit per layer", like_one_unit),
+              ("both are more than 5 points below Glorot", worse))
+    return verdict(identical and like_one_unit and worse, identical, measured, detail, checks,
                    spreads=spreads, ranks=ranks, accuracies=accs)
 
 
@@ -233,7 +239,10 @@ def rule_vanishing(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed when the activation std or the back-propagated gradient std of the first "
               "layer falls below 1% of the last layer's (or the reverse), and training removes under 10% "
               f"of the initial loss while {ref_label} removes over 30%.")
-    return verdict(shrinks and stalls, shrinks or stalls, measured, detail,
+    checks = (("activations or gradients shrink below 1% across the hidden layers", shrinks),
+              ("training removes under 10% of the loss", drop_small < 0.1),
+              (f"while {ref_label} removes over 30%", drop_ref > 0.3))
+    return verdict(shrinks and stalls, shrinks or stalls, measured, detail, checks,
                    act_std=act_std, grad_std=grad_std, act_ratio=act_ratio, grad_ratio=grad_ratio,
                    drop_small=drop_small, drop_ref=drop_ref)
 
@@ -256,7 +265,9 @@ def rule_slow_relu(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed when small-random ReLU takes at least twice as many epochs as He to reach "
               f"a training loss of {target} (or never does), and its gradients shrink less from the last "
               "layer back to the first than small-random tanh's do.")
-    return verdict(slower and less_severe, slower or less_severe, measured, detail,
+    checks = ((f"small-random ReLU needs at least twice He's epochs to reach a loss of {target} (or never does)", slower),
+              ("its gradients shrink less than small-random tanh's", less_severe))
+    return verdict(slower and less_severe, slower or less_severe, measured, detail, checks,
                    epochs_small=e_small, epochs_he=e_he, decay_relu=decay_relu, decay_tanh=decay_tanh)
 
 
@@ -279,7 +290,9 @@ def rule_saturation(exp: Experiment, res: dict) -> Verdict:
               "(|tanh| > 0.99, sigmoid < 0.01 or > 0.99) for every large initialiser and each ends "
               "training with a higher loss than Glorot uniform; partly when only some do.")
     all_sat, all_slow = all(saturated.values()), all(slow.values())
-    return verdict(all_sat and all_slow, any(saturated.values()) or any(slow.values()), measured, detail,
+    checks = tuple((f"{k}: over half of the outputs saturated", v) for k, v in saturated.items()) + tuple(
+        (f"{k}: final loss above Glorot's (or diverged)", v) for k, v in slow.items())
+    return verdict(all_sat and all_slow, any(saturated.values()) or any(slow.values()), measured, detail, checks,
                    saturated=sat, slower=slow)
 
 
@@ -306,7 +319,10 @@ def rule_exploding(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed when the activation std grows by more than ×1.5 per layer at initialisation and "
               "every large initialiser either diverges (NaN/Inf) on some seed, has two or more epochs whose "
               "loss rises by over 5%, or ends at more than twice He's loss.")
-    return verdict(grows and fails, grows or fails, measured, detail, growth=growth, unstable=unstable)
+    checks = tuple((f"{k}: activation std grows more than ×1.5 per layer", g > 1.5) for k, g in growth.items()) + tuple(
+        (f"{k}: diverges, spikes or ends above twice He's loss",
+         u["diverged"] > 0 or u["spikes"] >= 2 or u["final_loss"] > 2 * he_loss) for k, u in unstable.items())
+    return verdict(grows and fails, grows or fails, measured, detail, checks, growth=growth, unstable=unstable)
 
 
 def rule_u_curve(exp: Experiment, res: dict) -> Verdict:
@@ -332,7 +348,13 @@ def rule_u_curve(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed when, for each activation, the final training loss at both ends of the sweep is "
               "more than 1.5× the lowest loss (+0.05), and the lowest loss lies between 0.25/√n_in and 4/√n_in "
               "(the heuristics sit at 1/√n_in to √2/√n_in). A diverged run counts as the worst loss.")
-    return verdict(ok_all, partial_any, "; ".join(out), detail, **numbers)
+    checks = []
+    for act, n in numbers.items():
+        losses = n["losses"]
+        ends = [x if math.isfinite(x) else math.inf for x in (losses[0], losses[-1])]
+        checks.append((f"{act}: both ends above 1.5× the lowest loss", all(e > n["best_loss"] * 1.5 + 0.05 for e in ends)))
+        checks.append((f"{act}: the lowest loss lies between gain 0.25 and 4", 0.25 <= n["best_gain"] <= 4))
+    return verdict(ok_all, partial_any, "; ".join(out), detail, checks, **numbers)
 
 
 def _std_vs_formula(res: dict, names: list[str]) -> dict:
@@ -359,7 +381,7 @@ def rule_formula(exp: Experiment, res: dict) -> Verdict:
     names = [r["config"]["init"] for r in res.values()]
     rows = _std_vs_formula(res, names)
     ok = True
-    parts = []
+    parts, checks = [], []
     for label, row in rows.items():
         # Standard error of a sample std ≈ σ/√(2N) (normal) — allow 5 of them, plus rounding.
         tol = 5 / math.sqrt(2 * row["n"] * len(exp.runs[0][1].seeds)) + 1e-5
@@ -367,6 +389,9 @@ def rule_formula(exp: Experiment, res: dict) -> Verdict:
         within = abs(rel) <= max(tol, 0.01)
         bounded = row["limit"] is None or row["max_abs"] <= row["limit"] * (1 + 1e-6)
         ok &= within and bounded
+        checks.append((f"{label}: std within tolerance of the formula", within))
+        if row["limit"] is not None:
+            checks.append((f"{label}: no weight beyond the limit", bounded))
         parts.append(f"{label}: std {num(row['measured_std'])} vs formula {num(row['expected_std'])} "
                      f"({rel:+.2%})" + ("" if row["limit"] is None else
                                          f", max |w| {num(row['max_abs'])} ≤ limit {num(row['limit'])}"))
@@ -376,7 +401,7 @@ def rule_formula(exp: Experiment, res: dict) -> Verdict:
     trained = {k: final(v) for k, v in res.items() if v["config"]["epochs"] > 0}
     if trained:
         extra = "; test accuracy after training " + ", ".join(f"{k}: {pct(v)}" for k, v in trained.items())
-    return verdict(ok, False, "; ".join(parts) + extra, detail, rows=rows, accuracies=trained)
+    return verdict(ok, False, "; ".join(parts) + extra, detail, checks, rows=rows, accuracies=trained)
 
 
 def rule_level_variance(exp: Experiment, res: dict) -> Verdict:
@@ -397,7 +422,9 @@ def rule_level_variance(exp: Experiment, res: dict) -> Verdict:
     detail = (f"Rule: confirmed when, in a {depth}-layer ReLU net at initialisation, He's pre-activation variance "
               "at the last layer is within a factor 2 of the first layer's and √(1/n_in) (LeCun) shrinks it by "
               "0.5 ± 0.1 per layer, as the variance argument predicts.")
-    return verdict(level and halves, level or halves, measured, detail, ratios=ratios, per_layer=per_layer)
+    checks = tuple((f"{k}: last/first layer variance within a factor 2", 0.5 <= ratios[k] <= 2) for k in he) + tuple(
+        (f"{k}: variance ×0.5 ± 0.1 per layer", abs(per_layer[k] - 0.5) <= 0.1) for k in lecun)
+    return verdict(level and halves, level or halves, measured, detail, checks, ratios=ratios, per_layer=per_layer)
 
 
 def _matrix(res: dict, dataset: str, metric: str = "test_loss") -> dict:
@@ -441,9 +468,9 @@ def recommendation(res: dict) -> dict:
     return out
 
 
-def _family_claim(res: dict, activations: tuple, fam: str) -> tuple[bool, bool, str, dict]:
+def _family_claim(res: dict, activations: tuple, fam: str) -> tuple[bool, bool, str, dict, list]:
     rec = recommendation(res)
-    hits, cases, parts = 0, 0, []
+    hits, cases, parts, checks = 0, 0, [], []
     for act in activations:
         for dataset, r in rec.get(act, {}).items():
             cases += 1
@@ -451,22 +478,23 @@ def _family_claim(res: dict, activations: tuple, fam: str) -> tuple[bool, bool, 
             win = family(r["best"]) == fam
             tie = fam in fams
             hits += win or tie
+            checks.append((f"{act} on {dataset}: {fam} best or tied", win or tie))
             parts.append(f"{act} on {dataset}: best {r['best']} (test loss {num(r['loss'])}"
                          f"{'' if win else ', ' + fam + (' tied' if tie else ' not tied')})")
-    return hits == cases, hits > 0, "; ".join(parts), rec
+    return hits == cases, hits > 0, "; ".join(parts), rec, checks
 
 
 def rule_xavier_for_tanh(exp: Experiment, res: dict) -> Verdict:
-    ok, partial, measured, rec = _family_claim(res, ("tanh", "sigmoid"), "Xavier/Glorot")
+    ok, partial, measured, rec, checks = _family_claim(res, ("tanh", "sigmoid"), "Xavier/Glorot")
     detail = ("Rule: over the technique × activation matrix, confirmed when a Xavier/Glorot variant has the "
               "lowest mean final test loss among the six heuristics, or is within one standard deviation of "
               "it, for tanh and sigmoid on every dataset; partly when on some.")
-    return verdict(ok, partial, measured, detail, recommendation=rec)
+    return verdict(ok, partial, measured, detail, checks, recommendation=rec)
 
 
 def rule_he_for_relu(exp: Experiment, res: dict) -> Verdict:
     matrix = {k: v for k, v in res.items() if not k.startswith("depth")}
-    ok, partial, measured, rec = _family_claim(matrix, ("relu", "leaky_relu"), "He")
+    ok, partial, measured, rec, checks = _family_claim(matrix, ("relu", "leaky_relu"), "He")
     deep = {k: v for k, v in res.items() if k.startswith("depth")}
     he_drop = loss_drop(deep["depth, he_normal"])
     lecun_drop = loss_drop(deep["depth, lecun_normal"])
@@ -477,14 +505,16 @@ def rule_he_for_relu(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed when He is best or tied (within one std) for relu and leaky_relu on every matrix "
               f"dataset, and in the {depth}-layer ReLU net He removes over 30% of the initial training loss while "
               "√(1/n_in) removes under 10% (stalls), as in He et al. 2015, Fig. 3.")
-    return verdict(ok and deep_ok, partial or deep_ok, measured, detail, recommendation=rec,
+    checks += [(f"{depth}-layer ReLU net: He removes over 30% of the loss", he_drop > 0.3),
+               (f"{depth}-layer ReLU net: √(1/n_in) removes under 10% (stalls)", lecun_drop < 0.1)]
+    return verdict(ok and deep_ok, partial or deep_ok, measured, detail, checks, recommendation=rec,
                    he_drop=he_drop, lecun_drop=lecun_drop)
 
 
 def rule_recommendation(exp: Experiment, res: dict) -> Verdict:
     rec = recommendation(res)
     expected = {"tanh": "Xavier/Glorot", "sigmoid": "Xavier/Glorot", "relu": "He", "leaky_relu": "He"}
-    agree, parts = 0, []
+    agree, parts, checks = 0, [], []
     cases = 0
     for act, fam in expected.items():
         for dataset, r in rec.get(act, {}).items():
@@ -492,12 +522,13 @@ def rule_recommendation(exp: Experiment, res: dict) -> Verdict:
             fams = {family(k) for k in r["tied"]}
             hit = fam in fams
             agree += hit
+            checks.append((f"{act} on {dataset}: {fam} best or tied", hit))
             parts.append(f"{act}/{dataset}: {r['best']}" + ("" if hit else f" ({fam} not tied)"))
     detail = ("Rule: the recommendation is the heuristic with the lowest mean final test loss per activation and "
               "dataset; confirmed when the notes' choice (Glorot for tanh/sigmoid, He for ReLU) is best or tied "
               "in every cell, partly when in some.")
     return verdict(agree == cases, agree > 0, f"notes' choice best or tied in {agree} of {cases} cells: "
-                   + "; ".join(parts), detail, recommendation=rec)
+                   + "; ".join(parts), detail, checks, recommendation=rec)
 
 
 def rule_bias_zero(exp: Experiment, res: dict) -> Verdict:
@@ -513,7 +544,9 @@ def rule_bias_zero(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed (zero biases are fine) when random weights already make the units differ "
               "(spread > 0.1) and the accuracy with zero biases is within the seeds' spread (or 1 point) "
               "of the accuracy with biases 0.1.")
-    return verdict(broken and same, broken, measured, detail, spread=spread, acc_zero=acc0, acc_const=acc1)
+    checks = (("random weights make the units differ at initialisation (spread > 0.1)", broken),
+              ("accuracy with zero biases within the seeds' spread of biases 0.1", same))
+    return verdict(broken and same, broken, measured, detail, checks, spread=spread, acc_zero=acc0, acc_const=acc1)
 
 
 def rule_keras_names(exp: Experiment, res: dict) -> Verdict:
@@ -521,7 +554,7 @@ def rule_keras_names(exp: Experiment, res: dict) -> Verdict:
     default = "glorot_uniform"
     measured = v.measured + f"; the tool's default initialiser is {default}, Keras' Dense default"
     return Verdict(v.status, measured, v.detail + " Keras' normal variants are truncated at ±2σ' and rescaled; "
-                   "the measured std shows the rescaling is right.", v.numbers)
+                   "the measured std shows the rescaling is right.", v.numbers, v.checks)
 
 
 RULES: dict[str, Callable[[Experiment, dict], Verdict]] = {
@@ -771,7 +804,9 @@ def rule_depth(exp: Experiment, res: dict) -> Verdict:
                 f"ReLU √(1/n_in) {pct(d['lecun'])}; tanh Glorot {pct(d['glorot'])}, tanh small random {pct(d['small'])}")
     detail = (f"Rule: confirmed when at {deepest} layers He removes over 30% of the initial loss and √(1/n_in) "
               "under 10% (it stalls); partly when He trains but √(1/n_in) also does.")
-    return verdict(ok, d["he"] > 0.3, measured, detail, drops=d, depth=deepest)
+    checks = ((f"{deepest} layers: He removes over 30% of the loss", d["he"] > 0.3),
+              (f"{deepest} layers: √(1/n_in) removes under 10% (stalls)", d["lecun"] < 0.1))
+    return verdict(ok, d["he"] > 0.3, measured, detail, checks, drops=d, depth=deepest)
 
 
 RULES["depth"] = rule_depth

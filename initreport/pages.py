@@ -146,7 +146,8 @@ def experiment_view(exp: Experiment, results: dict, keys: dict, verdict, figures
         "id": exp.id, "title": exp.title, "claim": exp.claim, "source": exp.source, "page": exp.page,
         "measure": exp.measure, "setup": setup_text(exp),
         "verdict": {"status": verdict.status, "label": label, "icon": icon, "admonition": kind,
-                    "measured": verdict.measured, "detail": verdict.detail, "numbers": verdict.numbers},
+                    "measured": verdict.measured, "detail": verdict.detail, "numbers": verdict.numbers,
+                    "checks": verdict.checks},
         "rows": [run_row(label_, results[label_]) for label_, _ in exp.runs],
         "figures": {f["kind"]: f for f in figures},
         "keys": keys,
@@ -256,6 +257,7 @@ def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by
             "id": e.id, "title": e.title, "claim": e.claim, "source": e.source,
             "status": verdicts[e.id].status, "measured": verdicts[e.id].measured,
             "rule": verdicts[e.id].detail, "runs": keys_by_exp[e.id],
+            "checks": [{"condition": text, "held": held} for text, held in verdicts[e.id].checks],
         } for e in experiments],
     }
     files["data/verdicts.json"] = (json.dumps(verdict_data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()

@@ -71,6 +71,9 @@ def test_every_verdict_is_computed(quick_results):
         assert v.status in ("confirmed", "partly confirmed", "refuted"), e.id
         assert re.search(r"\d", v.measured), f"{e.id}: no number behind the verdict"
         assert "Rule:" in v.detail
+        # The listed conditions explain the status: all hold exactly when the claim is confirmed.
+        assert v.checks, f"{e.id}: no conditions listed"
+        assert all(held for _, held in v.checks) == (v.status == "confirmed"), e.id
 
 
 def test_frozen_rule_follows_the_measurement(quick_results):
