@@ -93,32 +93,31 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     n_hidden = len(weights) - 1
     hidden = [dict() for _ in range(n_hidden)]
 
-    def hists(key, values, value_range):
+    def hists(values, value_range):
         return [histogram(values[r], *value_range(values[r]), bins) if r.size else None for r in group_rows]
 
     # Forward: pre-activation and activation statistics, layer by layer.
     acts = [x]
     a = x
-    for l in range(n_hidden + 1):
+    for l in range(n_hidden):
         z = np.matmul(a, weights[l])
         z += biases[l]
-        if l == n_hidden:
-            break
         h = hidden[l]
         h["pre_activation_std"] = z.std(axis=(1, 2), **f64)
         a = act.forward(z)
-        del z
+        del z                       # only the activations are kept
         h["activation_mean"] = a.mean(axis=(1, 2), **f64)
         h["activation_std"] = a.std(axis=(1, 2), **f64)
         sat = act.saturated(a)
         h["saturated_fraction"] = sat.mean(axis=(1, 2)) if sat is not None else nan
         # Dead: z ≤ 0 (so a ≤ 0) on every example of the batch.
         h["dead_fraction"] = np.all(a <= 0, axis=1).mean(axis=1) if act.can_die else nan
-        h["activation_hist"] = hists("a", a, lambda v: activation_range(act, v))
+        h["activation_hist"] = hists(a, lambda v: activation_range(act, v))
         acts.append(a)
-    labels = np.broadcast_to(y, z.shape[:-1])
-    _, dz = softmax_cross_entropy(z, labels)
-    del z
+    logits = np.matmul(a, weights[n_hidden])
+    logits += biases[n_hidden]
+    _, dz = softmax_cross_entropy(logits, np.broadcast_to(y, logits.shape[:-1]))
+    del logits
 
     # Backward: gradient statistics, and the weights' statistics beside their gradient.
     lr64 = lr.astype(np.float64).reshape(-1)
@@ -156,7 +155,7 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
             dz = act.backprop_(da, acts[l])
             h = hidden[l - 1]
             h["gradient_std"] = dz.std(axis=(1, 2), **f64)
-            h["gradient_hist"] = hists("dz", dz, symmetric_range)
+            h["gradient_hist"] = hists(dz, symmetric_range)
             acts[l] = None          # no longer needed
 
     order = HIDDEN_STATS + ("activation_hist", "gradient_hist")
