@@ -699,7 +699,7 @@ def build_catalogue(profile: str | Profile = "default") -> list[Experiment]:
           "With large weights (U[0,1) in part 1; U[−3,3] or unscaled N(0,1) in part 2), Z reaches hundreds, tanh "
           "and sigmoid saturate, their derivative is near 0, gradients vanish and convergence is slow.",
           "Part 1, §4D; part 2, §2", "pitfalls/large-random",
-          "fraction of saturated units per layer at initialisation, gradient std per layer, final loss",
+          "fraction of saturated outputs per layer at initialisation, gradient std per layer, final loss",
           tuple((f"{init}, {act}", _digits(p, init=init, activation=act, depth=4))
                 for act in ("tanh", "sigmoid")
                 for init in ("large_uniform_positive", "large_uniform", "large_random", "glorot_uniform")),
