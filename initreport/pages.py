@@ -125,7 +125,9 @@ def _avg(values) -> float | None:
 def setup_text(exp: Experiment) -> str:
     """What the runs share, in one line, and what varies."""
     configs = [c for _, c in exp.runs]
-    fields = ("dataset", "activation", "depth", "width", "epochs", "batch_size", "lr", "momentum")
+    untrained = all(c.epochs == 0 for c in configs)
+    fields = ("dataset", "activation", "depth", "width") if untrained else (
+        "dataset", "activation", "depth", "width", "epochs", "batch_size", "lr", "momentum")
     shared, varies = [], []
     for f in fields:
         values = [str(v) for v in sorted({getattr(c, f) for c in configs})]
@@ -136,7 +138,10 @@ def setup_text(exp: Experiment) -> str:
     if varies:
         text += "; varying " + ", ".join(f"{names.get(f, f)} ({', '.join(v)})" for f, v in varies)
     seeds = configs[0].seeds
-    return f"{text}; {len(seeds)} seeds ({', '.join(map(str, seeds))}); SGD" + (
+    seeds_text = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+    if untrained:
+        return f"{text}; {seeds_text}; not trained: the network at initialisation, float32."
+    return f"{text}; {seeds_text}; SGD" + (
         " with momentum" if any(c.momentum for c in configs) else "") + ", softmax cross-entropy, float32."
 
 
