@@ -28,7 +28,6 @@ from .experiments import Experiment, build_catalogue, catalogue_configs
 from .runner import RunConfig, group_stacks, run_stack
 
 CACHE_DIR = ".initreport-cache"
-MANIFEST = ".initreport-manifest.json"    # in docs/: the files initreport generated there
 
 
 @dataclass
@@ -155,16 +154,15 @@ def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
     return hashlib.sha256(source + payload.encode()).hexdigest()
 
 
-def _render_one(exp_id: str, profile, runs: dict, out_dir: str) -> list[dict]:
+def _render_one(exp: Experiment, runs: dict, out_dir: str) -> list[dict]:
     from dataclasses import asdict
 
     from . import figures
-    exp = next(e for e in build_catalogue(profile) if e.id == exp_id)
     return [asdict(f) for f in figures.render_experiment(exp, runs, Path(out_dir))]
 
 
 def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys_by_exp: dict,
-                   cache_root: Path, profile, jobs: int = 1) -> tuple[dict, int, int]:
+                   cache_root: Path, jobs: int = 1) -> tuple[dict, int, int]:
     """Figures of every experiment: {exp_id: [figure dict]}, with (rendered, reused) counts.
 
     Each experiment's figures live in ``cache_root/figures/<key>/`` with a ``figures.json``;
@@ -205,10 +203,10 @@ def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys
     try:
         if jobs <= 1 or len(staged) <= 1:
             for exp, folder, tmp in staged:
-                finish(exp, folder, tmp, _render_one(exp.id, profile, results_by_exp[exp.id], str(tmp)))
+                finish(exp, folder, tmp, _render_one(exp, results_by_exp[exp.id], str(tmp)))
         else:
             with _Pool(min(jobs, len(staged))) as pool:
-                futures = {pool.submit(_render_one, exp.id, profile, results_by_exp[exp.id], str(tmp)):
+                futures = {pool.submit(_render_one, exp, results_by_exp[exp.id], str(tmp)):
                            (exp, folder, tmp) for exp, folder, tmp in staged}
                 for fut in list(futures):
                     exp, folder, tmp = futures[fut]
@@ -288,8 +286,7 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     verdicts = {e.id: e.verdict(by_exp[e.id]) for e in experiments}
 
     stage("Rendering figures")
-    figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR,
-                                            prof, jobs=jobs)
+    figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR, jobs=jobs)
 
     stage("Writing pages")
     provenance = {

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import initializers
 from .activations import Activation, softmax_cross_entropy, softmax_cross_entropy_grad_
+from .diagnostics import layer_statistics
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,6 @@ def train_stack(
     A member whose loss or weights become NaN/Inf is recorded as diverged at that epoch and
     removed from the stack; the others go on. Epoch 0 is the state at initialisation.
     """
-    from .diagnostics import layer_statistics
-
     dtype = np.dtype(dtype)
     sizes = layer_sizes(data.n_features, depth, width, data.n_classes)
     x_train = np.ascontiguousarray(data.x_train, dtype=dtype)
