@@ -15,6 +15,12 @@ from collections import defaultdict
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from initreport.network import keep_heap  # noqa: E402
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -24,6 +30,7 @@ def main():
     ap.add_argument("--depth", type=int, default=10)
     ap.add_argument("--reps", type=int, default=20)
     a = ap.parse_args()
+    keep_heap()                 # as the engine does
     M, B, W = a.members, a.batch, a.width
     sizes = [64] + [W] * a.depth + [10]
     rng = np.random.default_rng(0)

@@ -46,9 +46,9 @@ def _worker_env():
     return {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def _run_group(configs: list[RunConfig]) -> tuple[list[dict], float]:
+def _run_group(configs: list[RunConfig], threads: int = 1) -> tuple[list[dict], float]:
     start = time.perf_counter()
-    results = run_stack(configs)
+    results = run_stack(configs, threads=threads)
     return results, time.perf_counter() - start
 
 
@@ -121,8 +121,10 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
             on_progress(len(group), False)
 
     if jobs <= 1 or len(groups) <= 1:
+        # In this process; a single stack (one changed experiment, say) still gets every core,
+        # as threads over blocks of its members.
         for group in groups:
-            finish(group, *_run_group(group))
+            finish(group, *_run_group(group, threads=jobs))
     else:
         with _Pool(min(jobs, len(groups))) as pool:
             pending = {pool.submit(_run_group, g): g for g in groups}

@@ -89,8 +89,11 @@ def _positive_float(ctx, param, value):
 @click.option("--dtype", default="float32", show_default=True, type=click.Choice(["float32", "float64"]))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Write the full result (JSON) to this file.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Threads to train the seeds on, each taking a block of them; results do not depend on it  "
+                   "[default: the number of CPUs].")
 def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds, dataset, label_column,
-        init_value, gain, bias, dtype, output):
+        init_value, gain, bias, dtype, output, jobs):
     from .cache import atomic_write, canonical_json
     from .datasets import load_dataset
     from .runner import make_config, run_stack
@@ -113,10 +116,12 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
                          epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
                          seeds=tuple(range(seeds)), init_params=params, bias=bias, dtype=dtype)
     start = time.perf_counter()
-    [result] = run_stack([config], dataset=data)
+    threads = min(jobs or os.cpu_count() or 1, seeds)
+    [result] = run_stack([config], dataset=data, threads=threads)
     seconds = time.perf_counter() - start
     click.echo(summary_table(result, data.name))
-    click.echo(f"\n{seconds:.2f} s for {seeds} seed(s) trained together.")
+    click.echo(f"\n{seconds:.2f} s for {seeds} seed(s) trained together"
+               f"{f' on {threads} threads' if threads > 1 else ''}.")
     if output:
         try:
             atomic_write(output, canonical_json(result) + "\n")

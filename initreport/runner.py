@@ -198,8 +198,12 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
     }
 
 
-def run_stack(configs: list[RunConfig], *, dataset=None) -> list[dict]:
-    """Train configurations that share a stack key together; one result per configuration."""
+def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1) -> list[dict]:
+    """Train configurations that share a stack key together; one result per configuration.
+
+    ``threads`` > 1 trains blocks of the stack's members in parallel threads; results do not
+    depend on it.
+    """
     key = configs[0].stack_key()
     if any(c.stack_key() != key for c in configs):
         raise ValueError("run_stack needs configurations with one stack key")
@@ -208,13 +212,13 @@ def run_stack(configs: list[RunConfig], *, dataset=None) -> list[dict]:
     rows = [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])]   # each config's members
     # One BLAS thread: these matmuls are small, and a multi-threaded BLAS spends more time
     # synchronising than computing (measured: up to 15× slower). Parallelism comes from
-    # running stacks in separate processes (--jobs).
+    # running stacks in separate processes (--jobs) or blocks of members in threads.
     with threadpool_limits(limits=1, user_api="blas"):
-        raw = _train(configs, data, rows)
+        raw = _train(configs, data, rows, threads)
     return [_result(c, raw, r, g) for g, (c, r) in enumerate(zip(configs, rows))]
 
 
-def _train(configs, data, rows):
+def _train(configs, data, rows, threads=1):
     base = configs[0]
     members = [Member(c.init, s, float(c.lr), c.init_params, c.bias) for c in configs for s in c.seeds]
     return train_stack(
@@ -222,7 +226,7 @@ def _train(configs, data, rows):
         width=base.width, epochs=base.epochs, batch_size=base.batch_size, momentum=base.momentum,
         dtype=np.dtype(base.dtype), checkpoints=base.all_checkpoints,
         diag_samples=base.diag_samples, hist_bins=base.hist_bins, groups=rows,
-        grid=boundary_grid() if data.is_2d else None,
+        grid=boundary_grid() if data.is_2d else None, threads=threads,
     )
 
 

@@ -25,6 +25,18 @@ def test_run_prints_summary_and_writes_json(tmp_path):
     assert data["history"][-1]["loss"]["n"] == 2
 
 
+def test_run_jobs_split_the_seeds_over_threads_and_change_no_number(tmp_path):
+    outs = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"r{jobs}.json"
+        res = invoke("run", "--init", "glorot_uniform", "--activation", "tanh", "--depth", "3", "--width", "16",
+                     "--epochs", "3", "--seeds", "5", "--momentum", "0.9", "--jobs", jobs, "--output", str(out))
+        assert res.exit_code == 0, res.output
+        assert ("on 3 threads" in res.output) == (jobs == "3")
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+
+
 def test_run_with_csv(tmp_path):
     csv = tmp_path / "d.csv"
     rows = ["a,b,label"] + [f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}" for i in range(40)]

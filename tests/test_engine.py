@@ -2,6 +2,8 @@
 
 import json
 import math
+import time
+import warnings
 
 import numpy as np
 import pytest
@@ -77,6 +79,43 @@ def test_member_result_does_not_depend_on_its_stack():
     alone = run_stack([a])[0]
     stacked = run_stack([b, a, c])[1]
     assert canonical_json(alone) == canonical_json(stacked)
+
+
+def test_threads_change_no_number_even_when_members_diverge_and_leave():
+    """Blocks of members on threads: byte-identical to one thread, with momentum, checkpoints,
+    a member diverging mid-run (the blocks are re-cut after it leaves) and uneven blocks."""
+    a = make_config(init="he_normal", activation="relu", dataset="digits", depth=4, width=32, epochs=4,
+                    momentum=0.9, seeds=(0, 1, 2), checkpoints=(0, 2, 4))
+    b = a.with_(init="large_random", lr=0.05)          # seed 2 diverges in epoch 1, the others go on
+    one = run_stack([a, b], threads=1)
+    assert any(r["diverged"] and all(d["epoch"] > 0 for d in r["diverged"]) for r in one)
+    for threads in (2, 4, 16):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")              # overflow in a worker thread must stay silent too
+            many = run_stack([a, b], threads=threads)
+        assert [canonical_json(r) for r in many] == [canonical_json(r) for r in one]
+
+
+def test_member_threads_stop_every_block_when_one_fails():
+    from initreport.network import MemberThreads
+
+    steps = []
+
+    def block(a, b, stop=None):
+        if a == 0:
+            raise ValueError("boom")
+        for _ in range(200):
+            if stop.is_set():
+                return
+            steps.append(a)
+            time.sleep(0.005)
+
+    with MemberThreads(2) as pool:
+        assert pool.blocks(5) == [(0, 2), (2, 5)]
+        assert pool.blocks(1) == [(0, 1)]
+        with pytest.raises(ValueError, match="boom"):
+            pool.map(block, 4, interruptible=True)
+    assert len(steps) < 200          # the other block noticed and stopped early
 
 
 def test_results_are_byte_identical_from_run_to_run():

@@ -160,6 +160,7 @@ BAD = [
     ("run-epochs-negative", ["run", "--epochs", "-1"], ["--epochs", "-1"], 2, None),
     ("run-seeds-0", ["run", "--seeds", "0"], ["--seeds", "0"], 2, None),
     ("run-seeds-negative", ["run", "--seeds", "-2"], ["--seeds", "-2"], 2, None),
+    ("run-jobs-0", ["run", "--jobs", "0"], ["--jobs", "0"], 2, None),
     # run: learning rate and momentum
     ("run-lr-0", ["run", "--lr", "0"], ["--lr", "0"], 2, None),
     ("run-lr-negative", ["run", "--lr", "-0.1"], ["--lr", "-0.1"], 2, None),
