@@ -457,6 +457,29 @@ def test_ctrl_c_exits_130_and_keeps_the_previous_site(quick_project, tmp_path):
     assert 3 <= _count_results(project) < _count_results(quick_project[0])          # finished work kept
 
 
+def test_ctrl_c_stops_a_threaded_run_at_once(tmp_path):
+    """Ctrl-C while two threads train blocks of seeds: exit 130 within seconds, one line, no output file."""
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen(PYTHON_CLI + ["run", "--depth", "6", "--width", "128", "--epochs", "500", "--seeds", "4",
+                                          "--jobs", "2", "--output", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        time.sleep(4)                     # imports, data, initialisation: training is under way
+        assert proc.poll() is None, proc.communicate()
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert [ln for ln in err.splitlines() if ln.strip()] == [ln for ln in err.splitlines() if ln.startswith("Interrupted")]
+    assert waited < 10, f"took {waited:.1f} s to stop"
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 # --------------------------------------------------------------------------------------- 6. escaping
 
 XSS = "<script>alert(1)</script>"
