@@ -43,6 +43,31 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("\nInterrupted. Finished results are kept in the cache; the previous site is intact.", err=True)
             sys.exit(130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:          # a bug: one line here, the whole traceback in a file
+            if os.environ.get("INITREPORT_DEBUG"):
+                raise
+            log = _crash_log(exc)
+            where = f"the traceback is in {log}" if log else "rerun with INITREPORT_DEBUG=1 for the traceback"
+            click.echo(f"Error: internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+                       f"This is a bug in initreport; {where}. Finished results are kept in the cache; "
+                       f"the previous site is intact.", err=True)
+            sys.exit(1)
+
+
+def _crash_log(exc: BaseException) -> str | None:
+    """Write the traceback of an unexpected error to a file in the temp folder; its path, or None."""
+    import tempfile
+    import traceback
+    try:
+        fd, path = tempfile.mkstemp(prefix="initreport-crash-", suffix=".txt")
+        with os.fdopen(fd, "w") as f:
+            f.write(f"initreport {__version__}: {' '.join(sys.argv)}\n\n")
+            f.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return None
 
 
 @click.group(cls=_Group, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})

@@ -24,7 +24,14 @@ OUTPUT_STATS = ("weight_grad_norm", "weight_norm", "distance_from_init", "max_ab
 
 
 def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> dict:
-    """Fraction of values per bin on [lo, hi], values outside clipped into the end bins."""
+    """Fraction of values per bin on [lo, hi], values outside clipped into the end bins.
+
+    Binned in the values' own dtype, unless [lo, hi] is too narrow for it to hold ``bins``
+    distinct edges (the float32 gradients of a 40-layer net can be ~1e-40, subnormal): then
+    in float64.
+    """
+    if values.dtype != np.float64 and not np.all(np.diff(np.linspace(lo, hi, bins + 1, dtype=values.dtype)) > 0):
+        values = values.astype(np.float64)
     flat = np.clip(values.ravel(), lo, hi)
     counts, edges = np.histogram(flat, bins=bins, range=(lo, hi))
     total = counts.sum()

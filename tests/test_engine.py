@@ -118,6 +118,21 @@ def test_member_threads_stop_every_block_when_one_fails():
     assert len(steps) < 200          # the other block noticed and stopped early
 
 
+def test_subnormal_gradients_of_a_40_layer_net_still_get_histograms():
+    """Small random weights at depth 40: float32 gradients shrink through the subnormal range
+    (below 1.2e-38), too narrow for 40 float32 bin edges. Found by a 40-layer depth study."""
+    config = make_config(init="small_random", activation="tanh", dataset="digits", depth=40, width=64,
+                         epochs=0, seeds=(0,))
+    result = run_stack([config])[0]
+    stds = [l["gradient_std"]["values"][0] for l in result["layers"]]
+    assert any(0 < s < 1.2e-38 for s in stds), stds          # the subnormal case is exercised
+    for layer in result["layers"]:
+        for key in ("gradient_hist", "activation_hist"):
+            h = layer[key]
+            assert np.all(np.diff(h["edges"]) > 0)
+            assert math.isclose(sum(h["fraction"]), 1.0, rel_tol=1e-5)    # fractions stored to 6 digits
+
+
 def test_results_are_byte_identical_from_run_to_run():
     config = make_config(init="glorot_uniform", activation="relu", dataset="digits", depth=2, width=16,
                          epochs=2, seeds=(0, 1))

@@ -569,6 +569,30 @@ def test_output_under_a_file_fails_cleanly(tmp_path, monkeypatch):
     assert diff(before, snapshot(tmp_path)) == []
 
 
+def test_a_bug_ends_in_one_line_and_a_crash_file(tmp_path, monkeypatch):
+    """An unexpected exception (a bug, not bad input) gives one Error line naming a file that holds the
+    traceback; INITREPORT_DEBUG=1 shows the traceback itself."""
+    import initreport.runner
+
+    def broken(*args, **kwargs):
+        raise ValueError("Too many bins for data range.\nsecond line")
+
+    monkeypatch.setattr(initreport.runner, "run_stack", broken)
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    monkeypatch.delenv("INITREPORT_DEBUG", raising=False)
+    res = CliRunner().invoke(main, ["run", *FAST])
+    assert res.exit_code == 1, res.output
+    line = error_line(res.stderr, 1)
+    assert "internal error (ValueError: Too many bins for data range.)" in line and "bug" in line
+    [crash] = tmp_path.glob("initreport-crash-*.txt")
+    assert str(crash) in line
+    text = crash.read_text()
+    assert "Traceback" in text and "in broken" in text and "raise ValueError" in text
+    monkeypatch.setenv("INITREPORT_DEBUG", "1")
+    res = CliRunner().invoke(main, ["run", *FAST])
+    assert isinstance(res.exception, ValueError)
+
+
 def test_cache_removes_only_temporary_files_of_dead_writers(tmp_path):
     """What a SIGKILL mid-write leaves is removed by the next build; a live writer's file is kept."""
     from initreport.cache import ResultCache, atomic_write
