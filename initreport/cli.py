@@ -158,7 +158,7 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
 def summary_table(result: dict, dataset: str) -> str:
     from .pages import num, pct, pm
     c = result["config"]
-    plain = lambda s: s.replace("<sup>", "^").replace("</sup>", "").replace("×10", "e")  # noqa: E731
+    plain = lambda s: s.replace("×10<sup>", "e").replace("</sup>", "")  # noqa: E731   2.81×10<sup>-4</sup> → 2.81e-4
     lines = [f"{c['init']} · {c['activation']} · {dataset} · depth {c['depth']} × width {c['width']} · "
              f"{c['epochs']} epochs · lr {c['lr']} · {len(c['seeds'])} seeds", ""]
     head = f"{'layer':>5}  {'act. mean':>10}  {'act. std':>10}  {'grad std':>10}  {'saturated':>9}  {'dead':>7}"

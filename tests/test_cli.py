@@ -18,6 +18,12 @@ def test_run_prints_summary_and_writes_json(tmp_path):
                  "--epochs", "2", "--seeds", "2", "--dataset", "circles", "--output", str(out))
     assert res.exit_code == 0, res.output
     assert "At initialisation" in res.output and "test accuracy" in res.output
+    # The per-layer table holds plain numbers a terminal user (or a script) can read back.
+    rows = res.output.split("At initialisation:\n", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    assert len(rows) == 2
+    for row in rows:
+        layer, mean, std, grad, *_ = row.split()
+        assert float(std) > 0 and float(grad) > 0, row
     data = json.loads(out.read_text())
     assert len(data["layers"]) == 2
     assert all("activation_std" in l and "gradient_std" in l for l in data["layers"])
