@@ -41,6 +41,7 @@ class Profile:
     deep: int                # "deep" nets of the small-random and variance experiments
     variance_depth: int      # depth of the at-initialisation variance study
     variance_width: int
+    width: int = 64          # hidden units per layer of the digits networks (most of the catalogue)
 
 
 PROFILES = {
@@ -588,7 +589,7 @@ def _lr(kind: str, activation: str) -> float:
 
 
 def _digits(p: Profile, **kw) -> RunConfig:
-    base = dict(dataset="digits", depth=3, width=64, epochs=p.epochs, batch_size=64, momentum=0.9,
+    base = dict(dataset="digits", depth=3, width=p.width, epochs=p.epochs, batch_size=64, momentum=0.9,
                 seeds=p.seeds, checkpoints=(p.epochs // 2,) if p.epochs > 1 else ())
     base["lr"] = _lr("digits", kw.get("activation", "relu"))
     base.update(kw)

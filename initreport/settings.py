@@ -42,10 +42,11 @@ KNOBS = {
     "deep": ("int", "a whole number from 1 to 200"),
     "variance_depth": ("int", "a whole number from 2 to 200"),
     "variance_width": ("int", "a whole number from 1 to 4096"),
+    "width": ("int", "a whole number from 2 to 1024"),
     "description": ("str", "a short text"),
 }
 LIMITS = {"epochs": (1, 10000), "epochs_2d": (1, 10000), "depth_epochs": (1, 10000), "deep": (1, 200),
-          "variance_depth": (2, 200), "variance_width": (1, 4096)}
+          "variance_depth": (2, 200), "variance_width": (1, 4096), "width": (2, 1024)}
 
 
 @dataclass(frozen=True)

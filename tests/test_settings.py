@@ -219,6 +219,23 @@ def test_a_profile_defined_in_the_file_is_selectable(tmp_path):
         s.profile("nope")
 
 
+def test_width_knob_widens_the_digits_networks_of_the_catalogue(tmp_path):
+    """A teacher's wider catalogue: every digits network that does not fix its own width follows the knob."""
+    from initreport.experiments import build_catalogue, catalogue_configs
+
+    (tmp_path / "initreport.toml").write_text('[profile.wide]\nbase = "quick"\nwidth = 128\n')
+    wide = load_settings(tmp_path).profile("wide")
+    assert wide.width == 128 and PROFILES["quick"].width == 64
+    def without_width(configs):
+        return sorted(repr({k: v for k, v in c.to_dict().items() if k != "width"}) for c in configs)
+
+    after = catalogue_configs(build_catalogue(wide))
+    assert without_width(after) == without_width(catalogue_configs(build_catalogue("quick")))   # only widths differ
+    digits = [c for c in after if c.dataset == "digits" and c.width not in (96, 128)]
+    assert digits == [], digits      # all digits runs at 128, but Glorot's 96 (fan_in ≠ fan_out on purpose)
+    assert sum(c.width == 128 for c in after) > len(after) // 2
+
+
 def test_no_file_means_the_built_in_profiles(tmp_path):
     s = load_settings(tmp_path)
     assert s.profiles == PROFILES and s.default_profile == "default" and s.jobs is None
