@@ -56,6 +56,11 @@ class _Group(click.Group):
             sys.exit(1)
 
 
+def _interactive() -> bool:
+    """Progress bars only for a person at a terminal (not in CI logs or pipes)."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
 def _crash_log(exc: BaseException) -> str | None:
     """Write the traceback of an unexpected error to a file in the temp folder; its path, or None."""
     import tempfile
@@ -142,7 +147,12 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
                          seeds=tuple(range(seeds)), init_params=params, bias=bias, dtype=dtype)
     start = time.perf_counter()
     threads = min(jobs or os.cpu_count() or 1, seeds)
-    [result] = run_stack([config], dataset=data, threads=threads)
+    if _interactive() and epochs > 0:
+        label = f"Training {seeds} seed(s), {epochs} epochs"
+        with click.progressbar(length=epochs, label=label, show_eta=True, show_pos=True, file=sys.stderr) as bar:
+            [result] = run_stack([config], dataset=data, threads=threads, on_epoch=lambda _: bar.update(1))
+    else:
+        [result] = run_stack([config], dataset=data, threads=threads)
     seconds = time.perf_counter() - start
     click.echo(summary_table(result, data.name))
     click.echo(f"\n{seconds:.2f} s for {seeds} seed(s) trained together"
@@ -235,7 +245,7 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
     profile = "quick" if quick else (profile or settings.default_profile)
     settings.profile(profile)                      # an unknown profile fails now, not after the runs
     jobs = jobs or settings.jobs or os.cpu_count() or 1
-    interactive = sys.stderr.isatty() and not os.environ.get("CI")
+    interactive = _interactive()
     bar = None
     counts = {"cached": 0, "ran": 0}
 

@@ -314,6 +314,7 @@ def train_stack(
     groups: list | None = None,
     grid: np.ndarray | None = None,
     threads: int = 1,
+    on_epoch=None,
 ) -> TrainResult:
     """Train every member with minibatch SGD (optional momentum) and record what happens.
 
@@ -321,18 +322,19 @@ def train_stack(
     removed from the stack; the others go on. Epoch 0 is the state at initialisation.
     ``threads`` > 1 trains and evaluates blocks of members in parallel threads (see
     :class:`MemberThreads`); the numbers do not depend on it. The caller should hold BLAS to
-    one thread (``runner.run_stack`` does).
+    one thread (``runner.run_stack`` does). ``on_epoch(epoch)`` is called after each epoch.
     """
     keep_heap()
     with MemberThreads(threads) as pool:
         return _train_stack(members, data, activation=activation, depth=depth, width=width, epochs=epochs,
                             batch_size=batch_size, momentum=momentum, dtype=dtype, checkpoints=checkpoints,
                             diag_samples=diag_samples, hist_bins=hist_bins, keep_weights=keep_weights,
-                            groups=groups, grid=grid, pool=pool)
+                            groups=groups, grid=grid, pool=pool, on_epoch=on_epoch)
 
 
 def _train_stack(members, data, *, activation, depth, width, epochs, batch_size, momentum, dtype,
-                 checkpoints, diag_samples, hist_bins, keep_weights, groups, grid, pool: MemberThreads):
+                 checkpoints, diag_samples, hist_bins, keep_weights, groups, grid, pool: MemberThreads,
+                 on_epoch=None):
     dtype = np.dtype(dtype)
     sizes = layer_sizes(data.n_features, depth, width, data.n_classes)
     x_train = np.ascontiguousarray(data.x_train, dtype=dtype)
@@ -419,6 +421,8 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             finite = record(epoch)
             if not finite.all():
                 drop(finite)
+            if on_epoch is not None:
+                on_epoch(epoch)
 
     if grid is not None:
         result.grid_classes = np.full((n_members, len(grid)), -1, dtype=np.int64)

@@ -198,11 +198,11 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
     }
 
 
-def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1) -> list[dict]:
+def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1, on_epoch=None) -> list[dict]:
     """Train configurations that share a stack key together; one result per configuration.
 
     ``threads`` > 1 trains blocks of the stack's members in parallel threads; results do not
-    depend on it.
+    depend on it. ``on_epoch(epoch)`` is called after each training epoch.
     """
     key = configs[0].stack_key()
     if any(c.stack_key() != key for c in configs):
@@ -214,11 +214,11 @@ def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1) -> li
     # synchronising than computing (measured: up to 15× slower). Parallelism comes from
     # running stacks in separate processes (--jobs) or blocks of members in threads.
     with threadpool_limits(limits=1, user_api="blas"):
-        raw = _train(configs, data, rows, threads)
+        raw = _train(configs, data, rows, threads, on_epoch)
     return [_result(c, raw, r, g) for g, (c, r) in enumerate(zip(configs, rows))]
 
 
-def _train(configs, data, rows, threads=1):
+def _train(configs, data, rows, threads=1, on_epoch=None):
     base = configs[0]
     members = [Member(c.init, s, float(c.lr), c.init_params, c.bias) for c in configs for s in c.seeds]
     return train_stack(
@@ -226,7 +226,7 @@ def _train(configs, data, rows, threads=1):
         width=base.width, epochs=base.epochs, batch_size=base.batch_size, momentum=base.momentum,
         dtype=np.dtype(base.dtype), checkpoints=base.all_checkpoints,
         diag_samples=base.diag_samples, hist_bins=base.hist_bins, groups=rows,
-        grid=boundary_grid() if data.is_2d else None, threads=threads,
+        grid=boundary_grid() if data.is_2d else None, threads=threads, on_epoch=on_epoch,
     )
 
 

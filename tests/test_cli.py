@@ -43,6 +43,30 @@ def test_run_jobs_split_the_seeds_over_threads_and_change_no_number(tmp_path):
     assert outs[0] == outs[1]
 
 
+def test_run_shows_epoch_progress_at_a_terminal_only(monkeypatch):
+    import initreport.cli as cli
+    import initreport.runner as runner
+
+    epochs_seen = []
+    real = runner.run_stack
+
+    def spy(configs, **kw):
+        if kw.get("on_epoch"):
+            inner = kw["on_epoch"]
+            kw["on_epoch"] = lambda e: (epochs_seen.append(e), inner(e))
+        return real(configs, **kw)
+
+    monkeypatch.setattr(runner, "run_stack", spy)
+    args = ("run", "--depth", "1", "--width", "8", "--epochs", "3", "--seeds", "2", "--dataset", "circles")
+    res = CliRunner().invoke(main, list(args))
+    assert res.exit_code == 0 and "Training" not in res.output and epochs_seen == []
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    res = CliRunner().invoke(main, list(args))
+    assert res.exit_code == 0, res.output
+    assert epochs_seen == [1, 2, 3]
+    assert "Training 2 seed(s), 3 epochs" in res.stderr     # (click draws the bar itself only on a real tty)
+
+
 def test_run_with_csv(tmp_path):
     csv = tmp_path / "d.csv"
     rows = ["a,b,label"] + [f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}" for i in range(40)]
