@@ -213,6 +213,7 @@ class MemberThreads:
     def map(self, fn, n: int, *, interruptible: bool = False) -> list:
         """[fn(a, b) for each block (a, b) of n members], the blocks in parallel."""
         blocks = self.blocks(n)
+        self._stop.clear()
         if self._executor is None or len(blocks) == 1:
             return [fn(a, b) for a, b in blocks]
         extra = {"stop": self._stop} if interruptible else {}
@@ -249,10 +250,11 @@ def keep_heap() -> None:
 
     By default glibc serves large allocations with mmap and trims the heap top when a large
     block is freed, so each training step's temporaries (matmul outputs of a few hundred KiB)
-    are mapped and zero-filled by the kernel again: ~1,000 page faults per step, measured as
-    25-45% of the step time (benchmarks/README.md). Raising both thresholds keeps the memory
-    in the process for reuse; peak memory is unchanged, the process just does not shrink
-    after its peak. Numbers are unaffected: only where the bytes live changes.
+    are mapped and zero-filled by the kernel again: ~1,000 page faults per step. Measured in a
+    fresh process (8 seeds, 10 layers): width 64 trained 1.5× faster, width 256 1.2×; a
+    long-lived process whose heap has already grown gains nothing. Raising both thresholds
+    keeps the memory in the process for reuse; peak memory is unchanged, the process just does
+    not shrink after its peak. Numbers are unaffected: only where the bytes live changes.
     """
     global _HEAP_KEPT
     if _HEAP_KEPT or not sys.platform.startswith("linux"):
