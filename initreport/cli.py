@@ -50,9 +50,10 @@ class _Group(click.Group):
                 raise
             log = _crash_log(exc)
             where = f"the traceback is in {log}" if log else "rerun with INITREPORT_DEBUG=1 for the traceback"
+            kept = (" Finished results are kept in the cache; the previous site is intact."
+                    if ctx.invoked_subcommand == "build" else "")
             click.echo(f"Error: internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
-                       f"This is a bug in initreport; {where}. Finished results are kept in the cache; "
-                       f"the previous site is intact.", err=True)
+                       f"This is a bug in initreport; {where}.{kept}", err=True)
             sys.exit(1)
 
 
