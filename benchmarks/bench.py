@@ -666,9 +666,9 @@ def main(argv=None):
                 print(f"   width {wl.width:>3}, {threads} thr: engine {engine_rate / 1e9:6.1f} GFLOP/s; numpy matmul "
                       f"({M},{wl.batch_size},{wl.width})@({M},{wl.width},{wl.width}) {np_rate / 1e9:6.1f} GFLOP/s; "
                       f"ratio {engine_rate / np_rate:.2f}")
-                if threads == 1:
+                if key == "eng1":
                     one_core = np_rate
-                else:
+                else:                     # by key, not thread count: on a 1-CPU machine both are 1
                     ceilings[wl.width] = np_rate / torch_rate
             print(f"   width {wl.width:>3}: PyTorch (best) trains at {torch_rate / 1e9:.1f} GFLOP/s")
             if wl.width >= 256:   # matmul-bound: the ceiling is meaningful (at width 64 per-call overhead rules)
