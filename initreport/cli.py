@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -148,12 +149,11 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
                          seeds=tuple(range(seeds)), init_params=params, bias=bias, dtype=dtype)
     start = time.perf_counter()
     threads = min(jobs or os.cpu_count() or 1, seeds)
-    if _interactive() and epochs > 0:
-        label = f"Training {seeds} seed(s), {epochs} epochs"
-        with click.progressbar(length=epochs, label=label, show_eta=True, show_pos=True, file=sys.stderr) as bar:
-            [result] = run_stack([config], dataset=data, threads=threads, on_epoch=lambda _: bar.update(1))
-    else:
-        [result] = run_stack([config], dataset=data, threads=threads)
+    bar = (click.progressbar(length=epochs, label=f"Training {seeds} seed(s), {epochs} epochs", show_eta=True,
+                             show_pos=True, file=sys.stderr) if _interactive() and epochs > 0 else None)
+    with bar or contextlib.nullcontext():
+        [result] = run_stack([config], dataset=data, threads=threads,
+                             on_epoch=(lambda _: bar.update(1)) if bar else None)
     seconds = time.perf_counter() - start
     click.echo(summary_table(result, data.name))
     click.echo(f"\n{seconds:.2f} s for {seeds} seed(s) trained together"
