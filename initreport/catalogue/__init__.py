@@ -1,0 +1,1 @@
+"""The experiment catalogue (being moved here from ``initreport/experiments.py``)."""
