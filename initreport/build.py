@@ -149,18 +149,19 @@ def _stack_cost(group: list[RunConfig]) -> float:
 
 def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
     from . import figures
-    import matplotlib
-    source = Path(figures.__file__).read_bytes()
-    payload = canonical_json({"id": exp.id, "kinds": list(exp.figures), "runs": run_keys,
-                              "matplotlib": matplotlib.__version__})
-    return hashlib.sha256(source + payload.encode()).hexdigest()
+    # Each kind's fingerprint covers its own code, the shared style and the matplotlib version.
+    payload = canonical_json({"id": exp.id, "kinds": {k: figures.fingerprint(k) for k in exp.figures},
+                              "runs": run_keys})
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def _render_one(exp: Experiment, runs: dict, out_dir: str) -> list[dict]:
     from dataclasses import asdict
 
     from . import figures
-    return [asdict(f) for f in figures.render_experiment(exp, runs, Path(out_dir))]
+    from .catalogue.model import Run
+    pairs = [(Run(role="", config=c, label=label), runs[label]) for label, c in exp.runs]  # adapter until the catalogue lands
+    return [asdict(f) for f in figures.render_experiment(exp, pairs, Path(out_dir))]
 
 
 def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys_by_exp: dict,

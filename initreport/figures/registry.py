@@ -1,0 +1,246 @@
+"""The figure registry and the one render path (builds and tests both use :func:`render`).
+
+A figure kind is a function registered with :func:`register`; :func:`fingerprint` hashes what
+its output can depend on, so a cache can re-render one kind when (and only when) its code
+changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+import matplotlib.pyplot as plt
+import matplotlib.style as mstyle
+import numpy as np
+
+from .. import fmt as _fmt_module
+from ..cache import atomic_write
+from ..errors import InitReportError, choice_error
+from . import style
+
+FORMATS = ("svg", "png")
+
+
+@dataclass(frozen=True)
+class Figure:
+    kind: str
+    light: str      # file name relative to the figures dir
+    dark: str
+    alt: str        # what the figure shows, in one sentence
+    caption: str    # what to look at
+
+
+@dataclass(frozen=True)
+class FigureKind:
+    name: str
+    fmt: str                                 # "svg" (line plots) or "png" (image-like, histogram-heavy)
+    fn: Callable = field(repr=False)         # (exp, runs, pal) -> (fig, alt, caption)
+    depends: tuple = ()                      # modules/functions outside the figures package it reads
+
+
+FIGURES: dict[str, FigureKind] = {}
+
+
+def register(name: str, *, fmt: str = "svg", depends: tuple = ()):
+    """Register the decorated function as the figure kind ``name``, saved as ``fmt``.
+
+    ``depends``: modules or functions whose source the figure's output depends on beyond what
+    :func:`fingerprint` finds by itself (it follows the functions the kind calls).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"figure format {fmt!r} for kind {name!r}: allowed are {', '.join(FORMATS)}")
+
+    def decorate(fn: Callable) -> Callable:
+        old = FIGURES.get(name)
+        if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
+            raise ValueError(f"figure kind {name!r} is registered twice: "
+                             f"{old.fn.__module__}.{old.fn.__qualname__} and {fn.__module__}.{fn.__qualname__}")
+        FIGURES[name] = FigureKind(name, fmt, fn, tuple(depends))
+        return fn
+
+    return decorate
+
+
+def get_kind(kind) -> FigureKind:
+    if isinstance(kind, FigureKind):
+        return kind
+    try:
+        return FIGURES[kind]
+    except (KeyError, TypeError):
+        raise choice_error("figure kind", kind, FIGURES) from None
+
+
+def file_name(exp_id: str, kind, variant: str) -> str:
+    spec = get_kind(kind)
+    return f"{exp_id}--{spec.name}--{variant}.{spec.fmt}"
+
+
+# ---------------------------------------------------------------------------------------
+# Fingerprints
+
+# Modules every kind shares; their whole source counts for every kind.
+_SHARED = (style, _fmt_module)
+
+
+def _module_source(module: types.ModuleType) -> bytes:
+    return Path(module.__file__).read_bytes()
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _is_own(obj) -> bool:
+    """Project code that is not already hashed whole as a shared module."""
+    module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
+    shared = {m.__name__ for m in _SHARED} | {__name__}
+    return module.split(".")[0] == "initreport" and module not in shared
+
+
+def _own_function(value):
+    """The project function behind ``value`` (unwrapping decorators such as lru_cache), or None."""
+    inner = inspect.unwrap(value) if callable(value) else None
+    return inner if isinstance(inner, types.FunctionType) and _is_own(inner) else None
+
+
+def _data_repr(value, found: list) -> str | None:
+    """A deterministic text for plain data (numbers, strings, containers of them), else None.
+
+    Project functions inside the data (a table of generators, say) are named, and appended to
+    ``found`` so that their source counts too.
+    """
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return repr(value)
+    if _own_function(value) is not None:
+        found.append(value)
+        return f"<function {value.__module__}.{value.__qualname__}>"
+    if isinstance(value, Mapping):
+        items = [(_data_repr(k, found), _data_repr(v, found)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in items):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    if isinstance(value, (tuple, list, set, frozenset)):
+        items = [_data_repr(v, found) for v in value]
+        if None in items:
+            return None
+        if isinstance(value, (set, frozenset)):
+            items = sorted(items)
+        return f"{type(value).__name__}({', '.join(items)})"
+    return None
+
+
+def _closure(fn: Callable) -> list[str]:
+    """Source of ``fn`` and of every project function it calls, transitively (not shared modules).
+
+    Functions are found by the names their code uses (including ``module.function`` through a
+    module imported into their globals); module-level plain data they read is included by value.
+    """
+    pieces: dict[str, str] = {}
+    todo = [fn]
+    while todo:
+        f = inspect.unwrap(todo.pop())
+        key = f"{f.__module__}.{f.__qualname__}"
+        if key in pieces:
+            continue
+        pieces[key] = inspect.getsource(f)
+        names = _code_names(f.__code__)
+        scopes = [f.__globals__] + [vars(v) for v in f.__globals__.values()
+                                    if isinstance(v, types.ModuleType) and _is_own(v)]
+        for name in sorted(n for n in names if not n.startswith("__")):
+            for scope in scopes:
+                value = scope.get(name)
+                if _own_function(value) is not None:
+                    todo.append(value)
+                elif scope is f.__globals__ and name in scope:
+                    text = _data_repr(value, todo)
+                    if text is not None:
+                        pieces[f"{f.__module__}:{name}"] = text
+    return [f"{k}\n{v}" for k, v in sorted(pieces.items())]
+
+
+def fingerprint(kind) -> str:
+    """SHA-256 of what one kind's output depends on, apart from its runs' results.
+
+    Covers the kind's name and format, its function and the project functions it calls (and
+    the plain data they read), the shared modules (:mod:`.style`, :mod:`initreport.fmt`,
+    this registry), its declared ``depends`` and the matplotlib version. Another kind's code
+    does not count.
+    """
+    spec = get_kind(kind)
+    h = hashlib.sha256()
+    h.update(f"kind {spec.name}\nformat {spec.fmt}\nmatplotlib {matplotlib.__version__}\n".encode())
+    for module in (*_SHARED, inspect.getmodule(fingerprint)):
+        h.update(b"\0" + module.__name__.encode() + b"\n" + _module_source(module))
+    for dep in spec.depends:
+        if isinstance(dep, types.ModuleType):
+            h.update(b"\0" + dep.__name__.encode() + b"\n" + _module_source(dep))
+        else:
+            h.update("\0".join(_closure(dep)).encode())
+    h.update("\0".join(_closure(spec.fn)).encode())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------
+# Rendering
+
+
+def _pairs(exp, runs) -> list:
+    pairs = list(runs.items()) if isinstance(runs, Mapping) else list(runs)
+    if not pairs:
+        raise InitReportError(f"no results for experiment {exp.id!r}: a figure needs at least one run")
+    return pairs
+
+
+def _draw(spec: FigureKind, exp, runs: list, variant: str) -> tuple[bytes, str, str]:
+    pal = style.PALETTES[variant]
+    with mstyle.context("default"), plt.rc_context(style.rc(pal)), np.errstate(all="ignore"):
+        fig, alt, caption = spec.fn(exp, runs, pal)
+        try:
+            buf = io.BytesIO()
+            if spec.fmt == "svg":
+                fig.savefig(buf, format="svg", metadata={"Date": None})
+            else:
+                fig.savefig(buf, format="png", dpi=style.PNG_DPI, metadata={"Software": None})
+        finally:
+            plt.close(fig)
+    return buf.getvalue(), alt, caption
+
+
+def render(kind, exp, runs, out_dir) -> Figure:
+    """Draw one figure kind of an experiment, light and dark, into ``out_dir`` (atomic writes).
+
+    ``runs``: ``[(Run, result dict), ...]`` in the experiment's order (or a ``{Run: result}``
+    mapping). Only ``exp.id`` is read from the experiment.
+    """
+    spec = get_kind(kind)
+    pairs = _pairs(exp, runs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for variant in style.VARIANTS:
+        data, alt, caption = _draw(spec, exp, pairs, variant)
+        names[variant] = file_name(exp.id, spec, variant)
+        atomic_write(out_dir / names[variant], data)
+    return Figure(spec.name, names["light"], names["dark"], alt, caption)
+
+
+def render_experiment(exp, runs, out_dir) -> list[Figure]:
+    """Every figure kind the experiment lists (``exp.figures``), in that order, through :func:`render`."""
+    for kind in exp.figures:
+        get_kind(kind)                       # an unknown kind fails before anything is drawn
+    if not exp.figures:
+        return []
+    pairs = _pairs(exp, runs)
+    return [render(kind, exp, pairs, out_dir) for kind in exp.figures]

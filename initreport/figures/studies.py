@@ -1,0 +1,235 @@
+"""Figure kinds that compare many runs: the technique × activation heat map, the gain sweep, the depth study."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
+
+from .. import fmt
+from ..datasets import BUILTIN_DATASETS
+from .registry import register
+from .style import LINESTYLES, MARKERS, colours, diverged_text, get, legend_below, log_if_decades, mean, message, \
+    new_fig, nice_log, pretty
+
+def _matrix_cells(runs) -> dict:
+    """{dataset: {(init, activation): result}}: the matrix runs, found by their configs.
+
+    The runs with role "matrix" if there are any, else all of them. Per dataset, the matrix is
+    the runs of the network size (depth, width) most of them share: an extra pair of deep
+    networks in the same experiment is not a cell. (Training settings such as the learning rate
+    may differ between activations.)
+    """
+    chosen = [(run, r) for run, r in runs if run.role == "matrix"] or list(runs)
+    by_dataset: dict = {}
+    for run, r in chosen:
+        by_dataset.setdefault(run.config.dataset, []).append((run, r))
+    cells: dict = {}
+    for dataset, items in by_dataset.items():
+        size = Counter((run.config.depth, run.config.width) for run, _ in items).most_common(1)[0][0]
+        for run, r in items:
+            if (run.config.depth, run.config.width) == size:
+                cells.setdefault(dataset, {})[(run.config.init, run.config.activation)] = r
+    return cells
+
+
+def _n_classes(dataset: str) -> int:
+    info = BUILTIN_DATASETS.get(dataset)
+    return info.n_classes if info else 2
+
+
+def _heat_panel(ax, dataset, cell_runs, inits, acts, cmap, pal, partial, best_bits):
+    grid = np.full((len(inits), len(acts)), np.nan)
+    for (init, act), r in cell_runs.items():
+        grid[inits.index(init), acts.index(act)] = mean(r["final"]["test_accuracy"])
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    for (init, act), r in cell_runs.items():
+        i, j = inits.index(init), acts.index(act)
+        v = grid[i, j]
+        nd = len(r["diverged"])
+        if not math.isfinite(v):
+            text, colour = ("div." if nd >= r["n_seeds"] else fmt.MISSING), pal["fg"]
+        else:
+            # The percentage without its sign: the colour bar says "%".
+            text = fmt.pct(v, 0).removesuffix("%") + ("†" if nd else "")
+            rgb = cmap(v)[:3]
+            lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+            colour = "#000000" if lum > 0.45 else "#ffffff"
+        if nd and math.isfinite(v):
+            partial.append(f"{pretty(init)}/{pretty(act)} on {dataset}: {nd} of {r['n_seeds']}")
+        ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour)
+    ax.set_xticks(range(len(acts)), [pretty(a) for a in acts])
+    ax.set_yticks(range(len(inits)), [pretty(i) for i in inits])
+    ax.tick_params(length=0)
+    ax.grid(False)
+    for s in ax.spines.values():
+        s.set_visible(False)
+    ax.set_title(f"{dataset} (chance {fmt.pct(1 / _n_classes(dataset), 0)})")
+    flat = [(grid[i, j], inits[i], acts[j]) for i in range(len(inits)) for j in range(len(acts))
+            if math.isfinite(grid[i, j])]
+    if flat:
+        v, i, a = max(flat)
+        best_bits.append(f"best on {dataset}: {pretty(i)} with {pretty(a)}, {fmt.pct(v, 0)}")
+    return im
+
+
+@register("heatmap", fmt="png")
+def heatmap(exp, runs, pal):
+    cells = _matrix_cells(runs)
+    if not cells:
+        fig, axes = new_fig(1.6)
+        message(axes[0][0], "No matrix runs.", pal)
+        return fig, "No technique × activation matrix in these runs.", "No matrix runs."
+    datasets = list(cells)
+    inits = list(dict.fromkeys(k[0] for d in datasets for k in cells[d]))
+    acts = list(dict.fromkeys(k[1] for d in datasets for k in cells[d]))
+    fig, axes = new_fig(0.3 * len(inits) + 1.5, ncols=len(datasets), sharey=True)
+    cmap = plt.get_cmap("cividis").with_extremes(bad=pal["grid"])
+    best_bits, partial = [], []
+    im = None
+    for d_i, dataset in enumerate(datasets):
+        im = _heat_panel(axes[0][d_i], dataset, cells[dataset], inits, acts, cmap, pal, partial, best_bits)
+    cb = fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.9, aspect=30, pad=0.02)
+    cb.set_label("mean final test accuracy")
+    cb.outline.set_visible(False)
+    cb.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    alt = ("Heat map of the mean final test accuracy (%) for each initialiser (rows) and activation (columns), "
+           "one panel per dataset; " + "; ".join(best_bits) + ".")
+    caption = ("Each cell is the test accuracy after training, averaged over seeds; compare a row across "
+               "activations, and the heuristics against the pitfalls above them. \"div.\": every seed "
+               "diverged.")
+    if partial:
+        caption += " †: some seeds diverged and the mean is over the rest (" + "; ".join(partial) + ")."
+    return fig, alt, caption
+
+
+def _sweep_marks(ax, pal, cols, div_points):
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    for x, name in ((1.0, "1 (LeCun,\nXavier for n_in = n_out)"), (math.sqrt(2), "√2 (He)")):
+        ax.axvline(x, color=pal["muted"], linestyle=(0, (4, 3)), linewidth=1)
+        ax.text(x * (0.93 if x == 1.0 else 1.07), 0.97, name, transform=trans, ha="right" if x == 1.0 else "left",
+                va="top", fontsize=8.5, color=pal["muted"])
+    for gain, k in div_points:
+        # Neighbouring gains would make count labels collide; the caption lists the counts.
+        ax.plot([gain], [0.86], marker="x", markersize=9, markeredgewidth=2, color=cols[k], transform=trans,
+                linestyle="none", clip_on=False)
+
+
+@register("sweep", fmt="svg")
+def sweep(exp, runs, pal):
+    fig, axes = new_fig(3.5)
+    ax = axes[0][0]
+    cols = colours(pal)
+    by_act: dict = {}
+    for run, r in runs:
+        gain = dict(run.config.init_params).get("gain")
+        if gain is not None:
+            by_act.setdefault(run.config.activation, []).append((float(gain), r))
+    handles, labels, values, best, div_points = [], [], [], [], []
+    for k, (act, items) in enumerate(by_act.items()):
+        items.sort(key=lambda t: t[0])
+        g = np.array([t[0] for t in items])
+        m = np.array([mean(t[1]["final"]["loss"]) for t in items])
+        lo = np.array([get(t[1]["final"]["loss"], "min") for t in items])
+        hi = np.array([get(t[1]["final"]["loss"], "max") for t in items])
+        ok = np.isfinite(m) & (m > 0) & np.isfinite(lo) & (lo > 0)
+        values += list(lo[ok]) + list(hi[ok])
+        (h,) = ax.plot(g[ok], m[ok], color=cols[k], marker=MARKERS[k], linestyle=LINESTYLES[k])
+        ax.fill_between(g[ok], lo[ok], hi[ok], color=cols[k], alpha=0.18, linewidth=0)
+        handles.append(h)
+        labels.append(pretty(act))
+        if ok.any():
+            i = int(np.argmin(np.where(ok, m, np.inf)))
+            best.append(f"{pretty(act)} lowest {fmt.num(m[i])} at gain {fmt.num(g[i])}")
+        div_points += [(gain, k) for gain, r in items if r["diverged"]]
+    ax.set_xscale("log")
+    if log_if_decades(ax, values, decades=0.5):
+        nice_log(ax)
+    _sweep_marks(ax, pal, cols, div_points)
+    ax.set_xlabel("gain g (weights N(0, g²/n_in))")
+    ax.set_ylabel("final training loss")
+    if div_points:
+        handles.append(Line2D([], [], marker="x", color=pal["fg"], markersize=7, markeredgewidth=2,
+                              linestyle="none"))
+        labels.append("seeds diverged (not in the mean)")
+    legend_below(fig, handles, labels)
+    alt = ("Final training loss against the weight gain on a log axis, one line per activation; "
+           + "; ".join(best) + ".")
+    caption = ("Too small a gain and the signal never reaches the output; too large and units saturate or the "
+               "loss explodes. The dashed lines mark the heuristics: gain 1 (LeCun; Xavier when fan-in equals "
+               "fan-out) and √2 (He). Band: min–max over seeds.")
+    div = diverged_text(runs)
+    if div:
+        caption += " " + div
+    return fig, alt, caption
+
+
+def _per_seed_drop(r: dict) -> list[float]:
+    start = r["history"][0]["loss"]["values"]
+    end = r["final"]["loss"]["values"]
+    return [1.0 - e / s for s, e in zip(start, end) if s is not None and e is not None and s > 0]
+
+
+def _depth_line(ax, k, items, cols, divs, lows, depths_all):
+    """One (initialiser, activation) line over depth; returns its (depths, mean drops)."""
+    d, m, lo, hi = [], [], [], []
+    for depth, r in sorted(items, key=lambda t: t[0]):
+        depths_all.add(depth)
+        drops = _per_seed_drop(r)
+        if r["diverged"]:
+            divs.append((depth, k))
+        start, end = mean(r["history"][0]["loss"]), mean(r["final"]["loss"])
+        if not drops or not (math.isfinite(start) and math.isfinite(end) and start > 0):
+            continue
+        d.append(depth)
+        m.append(1.0 - end / start)
+        lo.append(min(drops))
+        hi.append(max(drops))
+        lows.append(min(drops + [m[-1]]))
+    (h,) = ax.plot(d, m, color=cols[k % 8], marker=MARKERS[k % 8], linestyle=LINESTYLES[k % 4])
+    if d:
+        ax.fill_between(d, lo, hi, color=cols[k % 8], alpha=0.15, linewidth=0)
+    return h, d, m
+
+
+@register("depth", fmt="svg")
+def depth(exp, runs, pal):
+    fig, axes = new_fig(3.5)
+    ax = axes[0][0]
+    cols = colours(pal)
+    groups: dict = {}
+    for run, r in runs:
+        groups.setdefault((run.config.activation, run.config.init), []).append((run.config.depth, r))
+    handles, labels, bits, divs, lows = [], [], [], [], []
+    depths_all: set = set()
+    for k, ((act, init), items) in enumerate(groups.items()):
+        h, d, m = _depth_line(ax, k, items, cols, divs, lows, depths_all)
+        if d:
+            bits.append(f"{pretty(init)}/{pretty(act)} {fmt.pct(m[-1], 0)} at depth {d[-1]}")
+        handles.append(h)
+        labels.append(f"{pretty(init)}, {pretty(act)}")
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    for x, k in divs:
+        ax.plot([x], [0.95], marker="x", markersize=9, markeredgewidth=2, color=cols[k % 8],
+                transform=trans, linestyle="none", clip_on=False)
+    ax.axhline(0, color=pal["muted"], linewidth=0.8)
+    ax.set_xticks(sorted(depths_all))
+    ax.set_xlabel("hidden layers")
+    ax.set_ylabel("share of initial loss removed\n1 − L_final / L_0")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.set_ylim(min([-0.05] + [v - 0.05 for v in lows]), 1.02)
+    legend_below(fig, handles, labels, ncol=2)
+    epochs = sorted({run.config.epochs for run, _ in runs})
+    alt = ("Share of the initial training loss removed after training against network depth, one line per "
+           "initialiser and activation; " + "; ".join(bits) + ".")
+    caption = (f"After {', '.join(map(str, epochs))} epochs, how much of the starting loss each network has "
+               "removed (0% = it did not train). Band: min–max over seeds.")
+    div = diverged_text(runs)
+    if div:
+        caption += " " + div + " Crosses mark depths with a diverged seed."
+    return fig, alt, caption

@@ -1,0 +1,231 @@
+"""The shared look and helpers of every figure kind: palettes, rcParams, layout, run styles.
+
+Everything here is part of every kind's :func:`~initreport.figures.registry.fingerprint`, so a
+change in this module re-renders every figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import textwrap
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.colors as mcolors  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+HASH_SALT = "initreport"
+WIDTH_IN = 7.0          # a ~700 px content column at 100 dpi
+SVG_DPI = 100
+PNG_DPI = 150           # crisp on high-density screens, shown at 700 px
+VARIANTS = ("light", "dark")
+
+# ---------------------------------------------------------------------------------------
+# Palettes
+
+# Okabe & Ito (2008), colour-blind safe; black swaps to a light grey on the dark background.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "{fg}", "#F0E442")
+LINESTYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+PALETTES = {
+    # Material's default scheme is white; slate is about #1e2129. Figures are transparent,
+    # text and axes take the page's contrast colour.
+    "light": {"fg": "#222222", "muted": "#5f6368", "grid": "#dcdcdc", "bg": "#ffffff",
+              "cmap_range": (0.0, 0.85), "black": "#000000"},
+    "dark": {"fg": "#e2e4e9", "muted": "#a4a9b4", "grid": "#3b404c", "bg": "#1e2129",
+             "cmap_range": (0.18, 1.0), "black": "#e2e4e9"},
+}
+
+
+def colours(pal: dict) -> list[str]:
+    return [c.format(fg=pal["black"]) for c in OKABE_ITO]
+
+
+def rc(pal: dict) -> dict:
+    """Every rcParam a figure depends on (applied over matplotlib's defaults for each figure)."""
+    fg, muted = pal["fg"], pal["muted"]
+    return {
+        "svg.hashsalt": HASH_SALT, "svg.fonttype": "path", "path.simplify": True,
+        "font.size": 9.5, "axes.titlesize": 10, "axes.labelsize": 9.5, "xtick.labelsize": 9,
+        "ytick.labelsize": 9, "legend.fontsize": 9, "figure.titlesize": 10.5,
+        "text.color": fg, "axes.labelcolor": fg, "axes.edgecolor": muted, "axes.titlecolor": fg,
+        "xtick.color": muted, "ytick.color": muted, "xtick.labelcolor": fg, "ytick.labelcolor": fg,
+        "axes.facecolor": "none", "figure.facecolor": "none", "savefig.facecolor": "none",
+        "savefig.transparent": True, "axes.grid": True, "grid.color": pal["grid"], "grid.linewidth": 0.6,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.axisbelow": True,
+        "legend.frameon": False, "lines.linewidth": 1.8, "lines.markersize": 4.5,
+        "axes.prop_cycle": matplotlib.cycler(color=colours(pal)),
+        "axes.formatter.use_mathtext": True, "axes.unicode_minus": True,
+        "figure.dpi": SVG_DPI, "svg.image_inline": True,
+    }
+
+
+def layer_cmap(pal: dict):
+    lo, hi = pal["cmap_range"]
+    base = plt.get_cmap("viridis")
+    return mcolors.LinearSegmentedColormap.from_list(
+        f"viridis_{lo}_{hi}", base(np.linspace(lo, hi, 256)))
+
+
+# ---------------------------------------------------------------------------------------
+# Reading results (never returns None/NaN to a plot call)
+
+def mean(stat) -> float:
+    if not stat or stat.get("mean") is None:
+        return math.nan
+    return float(stat["mean"])
+
+
+def get(stat, key: str) -> float:
+    if not stat or stat.get(key) is None:
+        return math.nan
+    return float(stat[key])
+
+
+def finite(xs, ys, positive: bool = False):
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    ok = np.isfinite(ys) & np.isfinite(xs)
+    if positive:
+        ok &= ys > 0
+    return xs[ok], ys[ok]
+
+
+# ---------------------------------------------------------------------------------------
+# Display names (display only: figure code never selects or groups runs by text)
+
+WORDS = {
+    "zeros": "zeros", "constant": "constant", "small_random": "small random",
+    "large_random": "large N(0,1)", "large_uniform": "large U[−3,3]",
+    "large_uniform_positive": "large U[0,1)", "glorot_normal": "Glorot normal",
+    "glorot_uniform": "Glorot uniform", "he_normal": "He normal", "he_uniform": "He uniform",
+    "lecun_normal": "LeCun normal", "lecun_uniform": "LeCun uniform",
+    "xavier_normal_untruncated": "Xavier normal (untruncated)", "scaled_normal": "scaled normal",
+    "relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
+    "digits": "digits", "spirals": "spirals", "circles": "circles", "moons": "moons",
+}
+_KNOBS = ("depth ", "gain ", "width ", "bias ")
+
+
+def pretty(text: str) -> str:
+    """Display text for a legend or title: 'he_normal, relu' → 'He normal, ReLU'.
+
+    Registry names (initialisers, activations, datasets) in a run's label or a config value
+    are shown by their display names and 'depth 30' as 'depth = 30'. The result is only ever
+    shown; no figure selects or groups runs by it (they use ``run.config`` and ``run.role``).
+    """
+    out = []
+    for p in (p.strip() for p in str(text).split(",")):
+        if p in WORDS:
+            out.append(WORDS[p])
+        elif p.startswith(_KNOBS) and " = " not in p:
+            out.append(p.replace(" ", " = ", 1))
+        else:
+            out.append(p.replace("_", " "))
+    return ", ".join(out)
+
+
+# ---------------------------------------------------------------------------------------
+# Run styles: colour and line style from what the runs are
+
+
+_INIT_FIELDS = ("init", "init_params", "bias")
+
+
+def _init_key(config) -> tuple:
+    return tuple(getattr(config, f) for f in _INIT_FIELDS)
+
+
+def _rest_key(config) -> tuple:
+    return tuple(getattr(config, f.name) for f in dataclasses.fields(config) if f.name not in _INIT_FIELDS)
+
+
+def run_styles(runs) -> list[tuple[int, str, str]]:
+    """(colour index, line style, marker) per run, in run order.
+
+    When the runs differ both in their initialiser and in something else (activation, width,
+    ...), one colour per initialiser and one line style per the rest, when that fits the
+    palette (or the other way round); otherwise one colour per run.
+    """
+    configs = [run.config for run, _ in runs]
+    heads = [_init_key(c) for c in configs]
+    tails = [_rest_key(c) for c in configs]
+    uh, ut = list(dict.fromkeys(heads)), list(dict.fromkeys(tails))
+    if len(configs) > 1 and len(uh) > 1 and len(ut) > 1:
+        if len(uh) <= 8 and len(ut) <= 4:
+            return [(uh.index(h), LINESTYLES[ut.index(t)], MARKERS[ut.index(t)]) for h, t in zip(heads, tails)]
+        if len(ut) <= 8 and len(uh) <= 4:
+            return [(ut.index(t), LINESTYLES[uh.index(h)], MARKERS[uh.index(h)]) for h, t in zip(heads, tails)]
+    # One colour per run; line styles also vary so that runs lying on top of each other stay visible.
+    return [(i % 8, LINESTYLES[i % 4], MARKERS[i % 8]) for i in range(len(configs))]
+
+
+def diverged_text(runs) -> str:
+    parts = []
+    for run, r in runs:
+        if r["diverged"]:
+            seeds = ", ".join(f"seed {d['seed']} at epoch {d['epoch']}" for d in r["diverged"])
+            parts.append(f"{pretty(run.label)}: {len(r['diverged'])} of {r['n_seeds']} seeds diverged ({seeds})")
+    return ("Diverged (NaN/Inf, not plotted): " + "; ".join(parts) + ".") if parts else ""
+
+
+# ---------------------------------------------------------------------------------------
+# Layout
+
+
+def wrap(text: str, ncols: int) -> str:
+    """A panel title broken to fit a panel of a 7-inch figure with ncols columns."""
+    width = {1: 70, 2: 40, 3: 27, 4: 19}.get(ncols, 16)
+    return textwrap.fill(text, width=width, break_long_words=False)
+
+
+def legend_below(fig, handles, labels, ncol=None):
+    if not handles:
+        return
+    ncol = ncol or min(len(handles), 3 if max(len(s) for s in labels) > 22 else 4)
+    fig.legend(handles, labels, loc="outside lower center", ncol=ncol, handlelength=2.6,
+               columnspacing=1.4)
+
+
+def new_fig(height: float, ncols: int = 1, nrows: int = 1, **kw):
+    return plt.subplots(nrows, ncols, figsize=(WIDTH_IN, height), layout="constrained", squeeze=False, **kw)
+
+
+def log_if_decades(ax, values, axis: str = "y", decades: float = 1.0) -> bool:
+    v = np.asarray([x for x in values if math.isfinite(x) and x > 0])
+    if v.size and v.max() / v.min() >= 10 ** decades:
+        (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+        return True
+    return False
+
+
+def nice_log(ax, axis: str = "y"):
+    """Plain-number tick labels (0.5, 2, 5) when a log axis spans few decades."""
+    lo, hi = (ax.get_ylim() if axis == "y" else ax.get_xlim())
+    if lo > 0 and hi / lo < 300:
+        target = ax.yaxis if axis == "y" else ax.xaxis
+        target.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+        target.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        target.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def layer_axis(ax, n_layers: int):
+    ax.set_xlabel("hidden layer")
+    if n_layers <= 12:
+        ax.set_xticks(range(1, n_layers + 1))
+    else:
+        step = 2 if n_layers <= 24 else 5
+        ax.set_xticks([1] + list(range(step, n_layers + 1, step)))
+    ax.set_xlim(0.6, n_layers + 0.4)
+
+
+def message(ax, text: str, pal: dict):
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color=pal["muted"], wrap=True)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
