@@ -1,9 +1,14 @@
-"""Figures: every kind renders in both palettes, parses, is deterministic, and tolerates diverged seeds."""
+"""Figures: every kind renders in both palettes, parses, is deterministic, tolerates diverged seeds,
+selects runs by config (not labels), and the registry picks up and fingerprints kinds one by one."""
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
+import os
+import subprocess
+import sys
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -11,11 +16,13 @@ from pathlib import Path
 import pytest
 
 from initreport import figures as F
+from initreport.catalogue.model import Experiment, Run
 from initreport.errors import InitReportError
-from initreport.experiments import Experiment, build_catalogue
+from initreport.figures import registry
+from initreport.figures.style import run_styles
 from initreport.runner import make_config, run_configs
 
-QUICK = Path("/tmp/quick_results")
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _digits(init, act, **kw):
@@ -31,7 +38,9 @@ def _circles(init, act):
 
 
 def _exp(exp_id, runs, kinds):
-    return Experiment(exp_id, exp_id, "claim", "source", "page", "measure", tuple(runs), "frozen", tuple(kinds))
+    return Experiment(id=exp_id, title=exp_id, claim="claim", source="source", page="page", measure="measure",
+                      runs=tuple(Run(role="", config=c, label=label) for label, c in runs), rule="frozen",
+                      figures=tuple(kinds))
 
 
 PER_RUN_KINDS = ("layer_std", "activation_hist", "gradient_hist", "loss_curves", "heatmap", "saturation",
@@ -40,10 +49,12 @@ PER_RUN_KINDS = ("layer_std", "activation_hist", "gradient_hist", "loss_curves",
 
 @pytest.fixture(scope="module")
 def tiny():
-    """(experiments, results by experiment) from really running tiny configurations."""
+    """(experiments, {experiment id: [(Run, result)]}) from really running tiny configurations."""
     matrix = [("he_normal, relu, digits", _digits("he_normal", "relu")),
               ("zeros, tanh, digits", _digits("zeros", "tanh")),
-              ("small_random, tanh, digits", _digits("small_random", "tanh"))]
+              ("small_random, tanh, digits", _digits("small_random", "tanh")),
+              # a deeper net beside the matrix, as in the He page's experiment: not a heat-map cell
+              ("depth, he_normal", _digits("he_normal", "relu", depth=5))]
     boundary = [("glorot_uniform, tanh", _circles("glorot_uniform", "tanh")),
                 ("constant, sigmoid", _circles("constant", "sigmoid"))]
     sweep = [(f"gain {g}, tanh", _digits("scaled_normal", "tanh", init_params={"gain": g}, checkpoints=()))
@@ -51,17 +62,16 @@ def tiny():
     depth = [(f"he_normal, relu, depth {d}", _digits("he_normal", "relu", depth=d, checkpoints=())) for d in (2, 4)]
     exps = [_exp("tiny-matrix", matrix, PER_RUN_KINDS), _exp("tiny-boundary", boundary, ("decision_boundary",)),
             _exp("tiny-sweep", sweep, ("sweep",)), _exp("tiny-depth", depth, ("depth",))]
-    configs = [c for e in exps for _, c in e.runs]
+    configs = [run.config for e in exps for run in e.runs]
     by_config = dict(zip(configs, run_configs(configs)))
-    results = {e.id: {label: by_config[c] for label, c in e.runs} for e in exps}
-    return exps, results
+    return exps, {e.id: [(run, by_config[run.config]) for run in e.runs] for e in exps}
 
 
 @pytest.fixture(scope="module")
 def rendered(tiny, tmp_path_factory):
-    exps, results = tiny
+    exps, runs = tiny
     out = tmp_path_factory.mktemp("figs")
-    return F.render_all(exps, results, out, jobs=1), out
+    return {e.id: F.render_experiment(e, runs[e.id], out) for e in exps}, out
 
 
 def _check_file(path: Path):
@@ -83,11 +93,11 @@ def test_every_kind_renders_light_and_dark(rendered, tiny):
     figs, out = rendered
     exps, _ = tiny
     kinds = [f.kind for e in exps for f in figs[e.id]]
-    assert sorted(kinds) == sorted(F.FIGURE_KINDS)
+    assert sorted(kinds) == sorted(F.FIGURES)
     for e in exps:
         assert [f.kind for f in figs[e.id]] == list(e.figures)
         for f in figs[e.id]:
-            assert f.light == f"{e.id}--{f.kind}--light.{F.FORMATS.get(f.kind, 'svg')}"
+            assert f.light == f"{e.id}--{f.kind}--light.{F.FIGURES[f.kind].fmt}"
             assert f.dark == f.light.replace("--light.", "--dark.")
             _check_file(out / f.light)
             _check_file(out / f.dark)
@@ -97,19 +107,103 @@ def test_every_kind_renders_light_and_dark(rendered, tiny):
 
 
 def test_catalogue_kinds_are_registered():
+    try:
+        from initreport.catalogue import build_catalogue
+    except ImportError:     # the old catalogue module, until the catalogue package lands
+        from initreport.experiments import build_catalogue
     for e in build_catalogue("quick"):
-        assert set(e.figures) <= set(F.FIGURE_KINDS), e.id
+        assert set(e.figures) <= set(F.FIGURES), e.id
 
 
-def test_same_bytes_twice_and_with_two_jobs(rendered, tiny, tmp_path):
+def test_same_bytes_twice(rendered, tiny, tmp_path):
     figs, out = rendered
-    exps, results = tiny
-    again = F.render_all(exps, results, tmp_path, jobs=2)
+    exps, runs = tiny
+    again = {e.id: F.render_experiment(e, runs[e.id], tmp_path) for e in exps}
     assert again == figs
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted(p.name for p in tmp_path.iterdir())
     for name in names:
         assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+_CHILD = """
+import json, sys
+from pathlib import Path
+from initreport import figures as F
+from initreport.catalogue.model import Experiment, Run
+from initreport.runner import make_config
+data = json.loads(Path(sys.argv[1]).read_text())
+runs = [(Run(role="", config=make_config(**r["config"]), label=label), r) for label, r in data["runs"]]
+exp = Experiment(id=data["id"], title="t", claim="c", source="s", page="p", measure="m",
+                 runs=tuple(run for run, _ in runs), rule="frozen", figures=tuple(data["kinds"]))
+F.render_experiment(exp, runs, Path(sys.argv[2]))
+print(json.dumps({k: F.fingerprint(k) for k in sorted(F.FIGURES)}))
+"""
+
+
+def test_same_bytes_and_fingerprints_in_other_processes(rendered, tiny, tmp_path):
+    """Another interpreter, with another string-hash seed, draws the same bytes and the same keys."""
+    figs, out = rendered
+    exps, runs = tiny
+    exp = exps[0]
+    data = tmp_path / "runs.json"
+    data.write_text(json.dumps({"id": exp.id, "kinds": ["layer_std", "heatmap"],
+                                "runs": [(run.label, r) for run, r in runs[exp.id]]}))
+    prints = []
+    for seed in ("1", "2"):
+        dest = tmp_path / f"out{seed}"
+        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONHASHSEED=seed)
+        done = subprocess.run([sys.executable, "-c", _CHILD, str(data), str(dest)], env=env,
+                              capture_output=True, text=True, check=True)
+        prints.append(json.loads(done.stdout))
+        for f in figs[exp.id]:
+            if f.kind in ("layer_std", "heatmap"):
+                for name in (f.light, f.dark):
+                    assert (dest / name).read_bytes() == (out / name).read_bytes(), name
+    assert prints[0] == prints[1] == {k: F.fingerprint(k) for k in sorted(F.FIGURES)}
+
+
+def test_labels_are_display_only(rendered, tiny, tmp_path):
+    """Relabelled runs draw the same heat map, sweep and depth figures: runs are chosen by config."""
+    figs, out = rendered
+    exps, runs = tiny
+    for e in exps:
+        for kind in ("heatmap", "sweep", "depth"):
+            if kind not in e.figures:
+                continue
+            relabelled = [(Run(role=run.role, config=run.config, label=f"run number {i}"), r)
+                          for i, (run, r) in enumerate(runs[e.id])]
+            f = F.render(kind, e, relabelled, tmp_path)
+            assert (tmp_path / f.light).read_bytes() == (out / f.light).read_bytes(), f.light
+    heat = next(f for f in figs["tiny-matrix"] if f.kind == "heatmap")
+    assert "best on digits" in heat.alt
+
+
+def test_heatmap_leaves_out_the_deeper_pair(tiny, tmp_path):
+    """The extra deeper run beside the matrix is not a cell: dropping it leaves the heat map unchanged."""
+    exps, runs = tiny
+    matrix = exps[0]
+    with_deep = F.render("heatmap", matrix, runs[matrix.id], tmp_path / "a")
+    without = F.render("heatmap", matrix, [p for p in runs[matrix.id] if p[0].config.depth == 3], tmp_path / "b")
+    assert (tmp_path / "a" / with_deep.light).read_bytes() == (tmp_path / "b" / without.light).read_bytes()
+
+
+def test_run_styles_by_config():
+    def pair(init, act, width=16):
+        return (Run(role="", config=_digits(init, act, width=width), label="same label"), {})
+
+    # two initialisers × two activations: colour per initialiser, line style per activation
+    styles = run_styles([pair("zeros", "relu"), pair("zeros", "tanh"), pair("he_normal", "relu"),
+                         pair("he_normal", "tanh")])
+    assert [s[0] for s in styles] == [0, 0, 1, 1]
+    assert styles[0][1] == styles[2][1] != styles[1][1] == styles[3][1]
+    # two initialisers × six (activation, width): colour per rest, line style per initialiser
+    six = [pair(i, a, w) for i in ("constant", "glorot_uniform") for a in ("relu", "tanh", "sigmoid") for w in (1, 16)]
+    styles = run_styles(six)
+    assert sorted({s[0] for s in styles}) == list(range(6))
+    assert len({s[1] for s in styles}) == 2
+    # only the initialiser varies: one colour per run
+    assert [s[0] for s in run_styles([pair("zeros", "relu"), pair("he_normal", "relu")])] == [0, 1]
 
 
 def _diverge(result: dict, seeds_lost: int) -> dict:
@@ -153,18 +247,13 @@ def _diverge(result: dict, seeds_lost: int) -> dict:
 
 
 def test_diverged_seeds_and_nulls_render_without_warnings(tiny, tmp_path):
-    exps, results = tiny
-    broken = []
-    for e in exps:
-        res = {}
-        for i, (label, _) in enumerate(e.runs):
-            res[label] = _diverge(results[e.id][label], 1 if i % 2 == 0 else 2)
-        broken.append((e, res))
+    exps, runs = tiny
     drawn = {}
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        for e, res in broken:
-            figs = F.render_experiment(e, res, tmp_path)
+        for e in exps:
+            broken = [(run, _diverge(r, 1 if i % 2 == 0 else 2)) for i, (run, r) in enumerate(runs[e.id])]
+            figs = F.render_experiment(e, broken, tmp_path)
             assert [f.kind for f in figs] == list(e.figures)
             drawn.update({f.kind: f for f in figs})
     assert "diverged" in drawn["loss_curves"].caption.lower()
@@ -176,24 +265,112 @@ def test_diverged_seeds_and_nulls_render_without_warnings(tiny, tmp_path):
 
 
 def test_unknown_kind_and_missing_results(tmp_path, tiny):
-    exps, results = tiny
-    bad = _exp("bad", exps[0].runs, ("no_such_kind",))
-    with pytest.raises(InitReportError, match="figure kind"):
-        F.render_experiment(bad, results["tiny-matrix"], tmp_path)
-    with pytest.raises(InitReportError, match="no results"):
-        F.render_experiment(exps[0], {}, tmp_path)
+    exps, runs = tiny
+    bad = _exp("bad", [(run.label, run.config) for run in exps[0].runs], ("layer_std", "no_such_kind"))
+    with pytest.raises(InitReportError, match="figure kind.*no_such_kind"):
+        F.render_experiment(bad, runs["tiny-matrix"], tmp_path)
+    assert not list(tmp_path.iterdir())          # nothing drawn before the unknown kind was found
+    with pytest.raises(InitReportError, match="no results for experiment 'tiny-matrix'"):
+        F.render_experiment(exps[0], [], tmp_path)
+    with pytest.raises(ValueError, match="allowed are svg, png"):
+        F.register("x", fmt="jpg")
+    with pytest.raises(ValueError, match="registered twice"):
+        F.register("layer_std")(lambda exp, runs, pal: None)
 
 
-@pytest.mark.skipif(not (QUICK / "small-tanh.json").is_file(), reason="no quick results in /tmp")
-def test_quick_result_file(tmp_path):
-    exp = next(e for e in build_catalogue("quick") if e.id == "small-tanh")
-    results = json.loads((QUICK / "small-tanh.json").read_text())
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        figs = F.render_experiment(exp, results, tmp_path)
-    assert [f.kind for f in figs] == list(exp.figures)
-    std = next(f for f in figs if f.kind == "layer_std")
-    assert "→" in std.alt
+# ---------------------------------------------------------------------------------------
+# Adding a kind, and fingerprints per kind
+
+_KIND_MODULE = '''
+import numpy as np
+from initreport.figures import register
+from initreport.figures.style import new_fig, pretty
+
+OFFSET = {offset}
+
+
+def _helper_a(ax, runs):
+    ax.plot(np.arange(len(runs)) + OFFSET, [len(r["layers"]) for _, r in runs])
+
+
+def _helper_b(ax, runs):
+    ax.plot(np.arange(len(runs)), [{b_value} for _ in runs])
+
+
+@register("test_kind_a", fmt="svg")
+def kind_a(exp, runs, pal):
+    fig, axes = new_fig(2.0)
+    _helper_a(axes[0][0], runs)
+    return fig, "{a_text} " + ", ".join(pretty(run.label) for run, _ in runs) + ".", "caption a"
+
+
+@register("test_kind_b", fmt="png")
+def kind_b(exp, runs, pal):
+    fig, axes = new_fig(2.0)
+    _helper_b(axes[0][0], runs)
+    return fig, "Test kind b.", "caption b"
+'''
+
+
+def _load_kinds(tmp_path, name, **edits):
+    params = dict(offset=0, b_value=1, a_text="Test kind a:")
+    params.update(edits)
+    path = tmp_path / f"{name}.py"
+    path.write_text(_KIND_MODULE.format(**params))
+    spec = importlib.util.spec_from_file_location(f"initreport_test_kinds_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    for kind in ("test_kind_a", "test_kind_b"):
+        F.FIGURES.pop(kind, None)
+    spec.loader.exec_module(module)
+    return {kind: F.fingerprint(kind) for kind in ("test_kind_a", "test_kind_b")}
+
+
+@pytest.fixture
+def clean_registry():
+    before = dict(F.FIGURES)
+    yield
+    F.FIGURES.clear()
+    F.FIGURES.update(before)
+
+
+def test_a_new_kind_is_registered_and_rendered_by_the_same_path(tmp_path, tiny, clean_registry):
+    exps, runs = tiny
+    _load_kinds(tmp_path, "v0")
+    assert F.FIGURES["test_kind_a"].fmt == "svg" and F.FIGURES["test_kind_b"].fmt == "png"
+    exp = _exp("tiny-new", [(run.label, run.config) for run in exps[0].runs], ("test_kind_a", "test_kind_b"))
+    figs = F.render_experiment(exp, runs["tiny-matrix"], tmp_path / "out")
+    assert [f.light for f in figs] == ["tiny-new--test_kind_a--light.svg", "tiny-new--test_kind_b--light.png"]
+    assert figs[0].alt.startswith("Test kind a: He normal, ReLU, digits, zeros, tanh, digits")
     for f in figs:
-        _check_file(tmp_path / f.light)
-        _check_file(tmp_path / f.dark)
+        _check_file(tmp_path / "out" / f.light)
+        _check_file(tmp_path / "out" / f.dark)
+    one = F.render("test_kind_a", exp, runs["tiny-matrix"], tmp_path / "one")
+    assert one == figs[0]
+    assert (tmp_path / "one" / one.light).read_bytes() == (tmp_path / "out" / one.light).read_bytes()
+
+
+def test_fingerprint_changes_only_for_the_edited_kind(tmp_path, clean_registry):
+    real = {k: F.fingerprint(k) for k in F.FIGURES}
+    base = _load_kinds(tmp_path, "base")
+    assert base == _load_kinds(tmp_path, "same")                 # same source, other file: same keys
+    a_body = _load_kinds(tmp_path, "a_body", a_text="Kind a shows:")
+    assert a_body["test_kind_a"] != base["test_kind_a"] and a_body["test_kind_b"] == base["test_kind_b"]
+    b_helper = _load_kinds(tmp_path, "b_helper", b_value=2)     # a helper only kind b calls
+    assert b_helper["test_kind_b"] != base["test_kind_b"] and b_helper["test_kind_a"] == base["test_kind_a"]
+    a_data = _load_kinds(tmp_path, "a_data", offset=1)          # module-level data only kind a reads
+    assert a_data["test_kind_a"] != base["test_kind_a"] and a_data["test_kind_b"] == base["test_kind_b"]
+    # the built-in kinds' keys did not move, and no two kinds share one
+    assert {k: F.fingerprint(k) for k in real} == real
+    assert len(set(real.values())) == len(real)
+
+
+def test_fingerprint_covers_the_shared_style(monkeypatch):
+    before = {k: F.fingerprint(k) for k in F.FIGURES}
+    read = registry._module_source
+
+    def edited(module):
+        return read(module) + (b"\n# edited\n" if module.__name__ == "initreport.figures.style" else b"")
+
+    monkeypatch.setattr(registry, "_module_source", edited)
+    after = {k: F.fingerprint(k) for k in F.FIGURES}
+    assert all(after[k] != before[k] for k in before)

@@ -102,20 +102,20 @@ def _code_names(code: types.CodeType) -> set[str]:
     return names
 
 
-def _is_own(obj) -> bool:
-    """Project code that is not already hashed whole as a shared module."""
+def _is_own(obj, home: str) -> bool:
+    """Project code (the initreport package, or the kind's own module) not hashed whole as shared."""
     module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
     shared = {m.__name__ for m in _SHARED} | {__name__}
-    return module.split(".")[0] == "initreport" and module not in shared
+    return (module.split(".")[0] == "initreport" or module == home) and module not in shared
 
 
-def _own_function(value):
+def _own_function(value, home: str):
     """The project function behind ``value`` (unwrapping decorators such as lru_cache), or None."""
     inner = inspect.unwrap(value) if callable(value) else None
-    return inner if isinstance(inner, types.FunctionType) and _is_own(inner) else None
+    return inner if isinstance(inner, types.FunctionType) and _is_own(inner, home) else None
 
 
-def _data_repr(value, found: list) -> str | None:
+def _data_repr(value, home: str, found: list) -> str | None:
     """A deterministic text for plain data (numbers, strings, containers of them), else None.
 
     Project functions inside the data (a table of generators, say) are named, and appended to
@@ -123,16 +123,16 @@ def _data_repr(value, found: list) -> str | None:
     """
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return repr(value)
-    if _own_function(value) is not None:
+    if _own_function(value, home) is not None:
         found.append(value)
-        return f"<function {value.__module__}.{value.__qualname__}>"
+        return f"<function {value.__qualname__}>"
     if isinstance(value, Mapping):
-        items = [(_data_repr(k, found), _data_repr(v, found)) for k, v in value.items()]
+        items = [(_data_repr(k, home, found), _data_repr(v, home, found)) for k, v in value.items()]
         if any(k is None or v is None for k, v in items):
             return None
         return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
     if isinstance(value, (tuple, list, set, frozenset)):
-        items = [_data_repr(v, found) for v in value]
+        items = [_data_repr(v, home, found) for v in value]
         if None in items:
             return None
         if isinstance(value, (set, frozenset)):
@@ -146,28 +146,28 @@ def _closure(fn: Callable) -> list[str]:
 
     Functions are found by the names their code uses (including ``module.function`` through a
     module imported into their globals); module-level plain data they read is included by value.
+    Module names are not part of the text, so moving code between modules keeps the key.
     """
-    pieces: dict[str, str] = {}
+    home = fn.__module__
+    pieces: dict[tuple, str] = {}
     todo = [fn]
     while todo:
         f = inspect.unwrap(todo.pop())
-        key = f"{f.__module__}.{f.__qualname__}"
-        if key in pieces:
+        if (f.__module__, f.__qualname__) in pieces:
             continue
-        pieces[key] = inspect.getsource(f)
-        names = _code_names(f.__code__)
+        pieces[(f.__module__, f.__qualname__)] = f"{f.__qualname__}\n{inspect.getsource(f)}"
         scopes = [f.__globals__] + [vars(v) for v in f.__globals__.values()
-                                    if isinstance(v, types.ModuleType) and _is_own(v)]
-        for name in sorted(n for n in names if not n.startswith("__")):
+                                    if isinstance(v, types.ModuleType) and _is_own(v, home)]
+        for name in sorted(n for n in _code_names(f.__code__) if not n.startswith("__")):
             for scope in scopes:
                 value = scope.get(name)
-                if _own_function(value) is not None:
+                if _own_function(value, home) is not None:
                     todo.append(value)
                 elif scope is f.__globals__ and name in scope:
-                    text = _data_repr(value, todo)
+                    text = _data_repr(value, home, todo)
                     if text is not None:
-                        pieces[f"{f.__module__}:{name}"] = text
-    return [f"{k}\n{v}" for k, v in sorted(pieces.items())]
+                        pieces[(f.__module__, ":" + name)] = f":{name}\n{text}"
+    return sorted(pieces.values())
 
 
 def fingerprint(kind) -> str:
