@@ -374,3 +374,22 @@ def test_fingerprint_covers_the_shared_style(monkeypatch):
     monkeypatch.setattr(registry, "_module_source", edited)
     after = {k: F.fingerprint(k) for k in F.FIGURES}
     assert all(after[k] != before[k] for k in before)
+
+
+def test_readme_example_kind_renders(tmp_path, tiny, clean_registry):
+    """The README's "Adding a figure kind" example, as written, registers and renders."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Adding a figure kind", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = (code.replace("from .. import", "from initreport import")
+                .replace("from .registry", "from initreport.figures.registry")
+                .replace("from .style", "from initreport.figures.style"))
+    path = tmp_path / "readme_kind.py"
+    path.write_text(code)
+    spec = importlib.util.spec_from_file_location("initreport_readme_kind", path)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    exps, runs = tiny
+    fig = F.render("final_accuracy", exps[0], runs["tiny-matrix"], tmp_path / "out")
+    assert fig.light == "tiny-matrix--final_accuracy--light.svg"
+    _check_file(tmp_path / "out" / fig.light)
+    assert fig.alt.startswith("Final test accuracy per run: He normal, ReLU, digits ")
