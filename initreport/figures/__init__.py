@@ -3,7 +3,8 @@
 The figure contract
 -------------------
 **A kind** is a function registered with ``@register(name, fmt="svg"|"png")`` in a family module
-(:mod:`.layers`, :mod:`.training`, :mod:`.studies`)::
+(:mod:`.layers`, :mod:`.training`, :mod:`.studies`, or a new one imported at the end of this file, so
+that build worker processes, which import this package, know it too)::
 
     @register("loss_curves", fmt="svg")
     def loss_curves(exp, runs, pal) -> (fig, alt, caption)
