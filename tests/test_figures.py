@@ -7,6 +7,7 @@ import copy
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -393,3 +394,38 @@ def test_readme_example_kind_renders(tmp_path, tiny, clean_registry):
     assert fig.light == "tiny-matrix--final_accuracy--light.svg"
     _check_file(tmp_path / "out" / fig.light)
     assert fig.alt.startswith("Final test accuracy per run: He normal, ReLU, digits ")
+
+
+_PRINT_FINGERPRINTS = ("import json; from initreport import figures as F; "
+                       "print(json.dumps({k: F.fingerprint(k) for k in F.FIGURES}))")
+
+
+def test_fingerprints_of_the_real_package_move_one_kind_at_a_time(tmp_path):
+    """In a copy of the package: an edit to one kind, to a helper two kinds share, and to the style."""
+    shutil.copytree(REPO / "initreport", tmp_path / "initreport",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+
+    def prints():
+        done = subprocess.run([sys.executable, "-c", _PRINT_FINGERPRINTS], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    def edit(name, old, new):
+        path = tmp_path / "initreport" / "figures" / name
+        text = path.read_text()
+        assert text.count(old) == 1, old
+        path.write_text(text.replace(old, new))
+
+    base = prints()
+    assert base == {k: F.fingerprint(k) for k in F.FIGURES}
+    edit("layers.py", 'ax.set_ylabel("saturated outputs at init")', 'ax.set_ylabel("saturated outputs at init")  # x')
+    one = prints()
+    assert {k for k in base if one[k] != base[k]} == {"saturation"}
+    edit("layers.py", '    used = [(run, r) for run, r in runs if not skip(r)]',
+         '    used = [(run, r) for run, r in runs if not skip(r)]  # edited')
+    two = prints()
+    assert {k for k in base if two[k] != one[k]} == {"weight_change", "unit_spread"}
+    edit("style.py", "VARIANTS = (", "VARIANTS = (  # edited\n    ")
+    three = prints()
+    assert {k for k in base if three[k] != two[k]} == set(base)
