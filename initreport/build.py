@@ -150,7 +150,7 @@ def _stack_cost(group: list[RunConfig]) -> float:
 def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
     from . import figures
     # Each kind's fingerprint covers its own code, the shared style and the matplotlib version.
-    payload = canonical_json({"id": exp.id, "kinds": {k: figures.fingerprint(k) for k in exp.figures},
+    payload = canonical_json({"id": exp.id, "kinds": [[k, figures.fingerprint(k)] for k in exp.figures],
                               "runs": run_keys})
     return hashlib.sha256(payload.encode()).hexdigest()
 
