@@ -70,13 +70,14 @@ def _default() -> list[ClaimProtocol]:
         ClaimProtocol(id="constant", axis=Axis("width", (4, 16, 64)), metric="heldout_accuracy", lr_grid=GRID_2D,
                       dataset="circles", depth=2, epochs=60,
                       contrasts=tuple(c for act in ("relu", "tanh", "sigmoid") for c in (
-                          Contrast(C("constant", act), C("constant", act, width=1), Prediction("not better", 0.03)),
+                          Contrast(C("constant", act), C("constant", act, width=1), Prediction("not better", 0.03),
+                                   control=None),
                           Contrast(C("glorot_normal", act), C("constant", act), BETTER))),
                       negligible=0.01, notes="a wide constant net doing worse than one unit supports the claim"),
         ClaimProtocol(id="zero-sigmoid", axis=Axis("width", (4, 16, 64)), metric="heldout_accuracy",
                       lr_grid={"sigmoid": GRID_2D["sigmoid"]}, dataset="circles", depth=2, epochs=60,
                       contrasts=(Contrast(C("zeros", "sigmoid"), C("zeros", "sigmoid", width=1),
-                                          Prediction("not better", 0.03)),
+                                          Prediction("not better", 0.03), control=None),
                                  Contrast(C("glorot_normal", "sigmoid"), C("zeros", "sigmoid"), BETTER)),
                       negligible=0.01),
     ]

@@ -115,6 +115,13 @@ class Contrast:
     b: Condition                 # the control
     prediction: Prediction = Prediction()
     at: tuple = ()               # axis values where the claim predicts it; () = every value
+    control: str | None = "a"    # the side that must train for the comparison to count ("a", "b" or None):
+                                 # the reference of a pitfall claim; if it does not train either, the
+                                 # comparison cannot separate what the claim separates → inconclusive
+
+    def __post_init__(self):
+        if self.control not in ("a", "b", None):
+            raise InitReportError(f"contrast control must be 'a', 'b' or None, got {self.control!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
