@@ -165,7 +165,8 @@ class ClaimProtocol:
                 if side.activation not in self.lr_grid:
                     raise InitReportError(f"protocol {self.id!r}: no learning-rate grid for {side.activation!r}")
             if any(v not in self.axis.values for v in c.at):
-                raise InitReportError(f"protocol {self.id!r}: contrast at {c.at!r} outside the axis {self.axis.values!r}")
+                raise InitReportError(f"protocol {self.id!r}: contrast at {c.at!r} outside the axis "
+                                      f"{self.axis.values!r}")
 
     def cells(self) -> list[tuple[Condition, int, int]]:
         """Distinct (condition, depth, width) cells, in first-seen order."""
