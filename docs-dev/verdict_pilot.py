@@ -50,7 +50,7 @@ def validation_split(data):
 
 class Runner:
     def __init__(self):
-        self.cache, self.networks, self.cpu = {}, 0, 0.0
+        self.cache, self.networks, self.cpu, self.notes = {}, 0, 0.0, {}
         self.data = load_dataset("digits")
         self.val = validation_split(self.data)
 
@@ -84,6 +84,8 @@ def samples(runner, p, cond, depth, seeds, lr_cache):
     name = f"{cond.init}, {cond.activation}" + (f", width {cond.width}" if cond.width else "")
     if p.lr_mode == "sweep":
         res = runner.run([config(p, cond, depth, lr, seeds) for lr in p.lr_grid[cond.activation]])
+        stall = grid_share_per_seed(res, "stall", name).values
+        runner.notes[name] = f"stall share {sum(stall) / len(stall):.3f}"
         return grid_share_per_seed(res, p.metric, name), True, None
     key = (cond, depth)
     if key not in lr_cache:
@@ -156,7 +158,8 @@ def main():
                   f"{c.estimate if c.estimate is None else round(c.estimate, 4)} "
                   f"[{c.ci_low if c.ci_low is None else round(c.ci_low, 4)}, "
                   f"{c.ci_high if c.ci_high is None else round(c.ci_high, 4)}] n={c.n_seeds} {c.decision}"
-                  f" (lr {r['lr_a']} / {r['lr_b']}){' — ' + c.reason if c.reason else ''}", flush=True)
+                  f" (lr {r['lr_a']} / {r['lr_b']}){' — ' + c.reason if c.reason else ''}"
+                  + "".join(f"; {k}: {runner.notes[k]}" for k in (c.a, c.b) if k in runner.notes), flush=True)
     doc["cost"] = {"networks": runner.networks, "cpu_seconds": round(runner.cpu, 1),
                    "wall_seconds": round(time.time() - wall, 1)}
     print(json.dumps(doc["cost"]), flush=True)

@@ -376,6 +376,8 @@ def compare(a, b, *, paired: bool, higher_is_better: bool, alpha: float = 0.05, 
     complement, as set by :func:`compare_family` from Holm's procedure) is given. With
     ``one_sided``, the claim predicts "a better than b" and the p-value tests that direction;
     a significant result the other way is still reported as "worse" (at the same level).
+    Paired samples with seed ids are matched by seed (a seed present on one side only is left
+    out); without ids, by position.
     """
     _check(method, nan_policy, fail_value, alpha, n_comparisons)
     sa, fa = _values(a, nan_policy, fail_value)
