@@ -40,7 +40,7 @@ class Metric:
 
 METRICS = {m.name: m for m in (
     Metric("train_loss_after_budget", False, "training loss after the epoch budget (trainability)",
-           "the seed's initial training loss: a diverged net has learnt nothing"),
+           "its reference loss, min(initial loss, ln K): a diverged net has learnt nothing"),
     Metric("epochs_to_target", False, "first epoch whose training loss is at or below the target",
            "budget + 1: never reached within the budget (censored)"),
     Metric("heldout_accuracy", True, "accuracy on the test split after the budget ('works best')",
@@ -49,7 +49,8 @@ METRICS = {m.name: m for m in (
            "excluded: saturation is measured before training, nothing can diverge"),
     Metric("instability", False, "share of the learning-rate grid at which the run diverges or spikes",
            "a diverged run is unstable by definition (counts 1 at that rate)"),
-    Metric("stall", False, "share of the learning-rate grid at which the run removes under 10% of its loss",
+    Metric("stall", False, "share of the learning-rate grid at which the run ends within 10% of "
+           "min(initial loss, ln K), the loss of a net that has learnt nothing",
            "a diverged run is unstable, not stalled (counts 0 at that rate)"),
 )}
 LR_MODES = ("pick", "sweep", "common")
@@ -212,7 +213,7 @@ def per_seed(result: dict, metric: str, *, target: float | None = None, name: st
     seeds = tuple(result["config"]["seeds"])
     if metric == "train_loss_after_budget":
         start, end = _values(result["history"][0]["loss"]), _values(result["final"]["loss"])
-        values = [e if e is not None else s for s, e in zip(start, end)]
+        values = [e if e is not None else reference_loss(result, s) for s, e in zip(start, end)]
     elif metric == "epochs_to_target":
         if target is None:
             raise InitReportError("epochs_to_target needs a target loss")
@@ -247,10 +248,18 @@ def unstable(result: dict, *, spike: float = 0.05, min_spikes: int = 2) -> list[
     return out
 
 
+def reference_loss(result: dict, start: float | None) -> float | None:
+    """The loss a seed must get below to have learnt anything: its initial loss, or the loss of
+    predicting uniform class probabilities (ln K) when that is lower. A net starting at a loss
+    of 10⁵ (large weights) that settles at ln K has learnt nothing, though its loss fell 99.99%."""
+    chance = math.log(result["sizes"][-1])
+    return chance if start is None else min(start, chance)
+
+
 def stalled(result: dict, *, min_drop: float = 0.1) -> list[bool]:
-    """Per seed: did not diverge and removed under ``min_drop`` of its initial training loss."""
+    """Per seed: did not diverge and ends within ``min_drop`` of its :func:`reference_loss`."""
     start, end = _values(result["history"][0]["loss"]), _values(result["final"]["loss"])
-    return [e is not None and s is not None and s > 0 and 1 - e / s < min_drop for s, e in zip(start, end)]
+    return [e is not None and e > (1 - min_drop) * reference_loss(result, s) for s, e in zip(start, end)]
 
 
 def grid_share_per_seed(results: list[dict], metric: str = "instability", name: str = "") -> Sample:
@@ -268,9 +277,10 @@ def grid_share_per_seed(results: list[dict], metric: str = "instability", name: 
 
 
 def control_trains(result: dict, min_drop: float = 0.3) -> bool:
-    """Whether a control condition trains: its mean training loss falls by at least ``min_drop``."""
+    """Whether a control condition trains: its mean training loss ends at least ``min_drop``
+    below the :func:`reference_loss` (diverged seeds count as not trained)."""
     start, end = _values(result["history"][0]["loss"]), _values(result["final"]["loss"])
-    drops = [1 - e / s for s, e in zip(start, end) if s and e is not None]
+    drops = [0.0 if e is None else 1 - e / reference_loss(result, s) for s, e in zip(start, end)]
     return bool(drops) and sum(drops) / len(drops) >= min_drop
 
 

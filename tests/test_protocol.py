@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -131,10 +132,18 @@ def _result(losses, test_acc=None, seeds=(0, 1, 2), diverged=(), saturated=None,
             "diverged": [{"seed": s, "epoch": e} for s, e in diverged], "checkpoints": [{"layers": layers}]}
 
 
-def test_train_loss_after_budget_counts_a_diverged_seed_as_its_initial_loss():
-    r = _result([[2.3, 2.4, 2.2], [1.0, None, 0.5], [0.4, None, 0.3]], diverged=[(1, 1)])
+def test_train_loss_after_budget_counts_a_diverged_seed_as_having_learnt_nothing():
+    # reference: the initial loss, or ln 10 (uniform prediction) when that is lower
+    r = _result([[2.3, 2.4, 2.2], [1.0, None, None], [0.4, None, None]], diverged=[(1, 1), (2, 1)])
     s = per_seed(r, "train_loss_after_budget", name="he")
-    assert s.values == (0.4, 2.4, 0.3) and s.seeds == (0, 1, 2) and s.name == "he"
+    assert s.values == pytest.approx((0.4, math.log(10), 2.2)) and s.seeds == (0, 1, 2) and s.name == "he"
+
+
+def test_a_net_that_falls_from_a_huge_initial_loss_to_chance_has_stalled():
+    # large_uniform_positive with ReLU (measured): 283164 at initialisation, then flat at 2.3026
+    r = _result([[283164.0, 2.85], [2.30256, 0.5], [2.30252, 0.15]], seeds=(0, 1))
+    assert stalled(r) == [True, False]
+    assert not control_trains(_result([[283164.0] * 2, [2.30256] * 2], seeds=(0, 1)))
 
 
 def test_epochs_to_target_is_censored_at_budget_plus_one():
@@ -166,6 +175,7 @@ def test_instability_and_stall_shares_over_the_grid():
 def test_control_trains():
     assert control_trains(_result([[2.3] * 3, [0.5] * 3]))
     assert not control_trains(_result([[2.3] * 3, [2.25] * 3]))
+    assert not control_trains(_result([[2.3] * 3, [0.5, None, None]], diverged=[(1, 1), (2, 1)]))
 
 
 # --- verdicts.json --------------------------------------------------------------------------
