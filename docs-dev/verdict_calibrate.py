@@ -1,5 +1,7 @@
-"""Calibrate the cost model of docs-dev/verdict-protocol.md: seconds per network for stacks shaped like the protocol (width 64, digits, 20 epochs). Run: PYTHONPATH=$PWD python docs-dev/verdict_calibrate.py"""
-import time, sys
+"""Calibrate the cost model of docs-dev/verdict-protocol.md: seconds per network for stacks shaped
+like the protocol (width 64, digits, 20 epochs). Run: PYTHONPATH=$PWD python docs-dev/verdict_calibrate.py
+"""
+import time
 from initreport.runner import make_config, run_stack, group_stacks
 for depth in (2, 4, 8, 14, 20):
     configs = [make_config(init=i, activation="relu", dataset="digits", depth=depth, width=64, epochs=20,
