@@ -318,6 +318,11 @@ LAYOUT_JS = r"""() => {
 }"""
 
 
+WIDE_JS = """() => Array.from(document.querySelectorAll(
+    '.md-content .ir-figure.ir-wide img, .md-content img[src*="--heatmap--"]'))
+  .filter(i => i.offsetParent !== null).map(i => [i.getAttribute('src'), i.getBoundingClientRect().width])"""
+
+
 def _shot(page, name: str) -> None:
     shots = os.environ.get("INITREPORT_SCREENSHOT_DIR")
     if shots:
@@ -348,6 +353,10 @@ def test_every_page_fits_the_screen(browser, built_site, http_root, screen, sche
                 if not (img["complete"] and img["width"] > 0):
                     watch.problems.append(f"{watch.current}: image not loaded {img['src']}")
             watch.problems += [f"{watch.current}: {p}" for p in page.evaluate(LAYOUT_JS)]
+            # matrices (and figures marked wide) keep a legible size on a phone and scroll instead
+            for src, shown in page.evaluate(WIDE_JS):
+                if phone and shown < 600:
+                    watch.problems.append(f"{watch.current}: wide figure {src} shrunk to {shown}px")
             if rel in SHOT_PAGES:
                 _shot(page, f"{rel.replace('/', '_')[:-5]}-{screen}-{scheme}.png")
             page.close()
