@@ -49,7 +49,7 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")   # per module: tests/test_zensical.py imports it (one Playwright at a time)
 def browser():
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} not found; install Debian's chromium package to run browser tests")
