@@ -366,15 +366,15 @@ def test_every_page_fits_the_screen(browser, built_site, http_root, screen, sche
 
 
 def test_print_shows_the_article_in_light_colours(browser, built_site, http_root):
-    """Printed from dark mode: no header, navigation or sidebars, a white page, the light figure
-    variants, folded sections open, tables not cut off."""
+    """Printed from dark mode: no header, navigation or sidebars, a white page, dark text, the
+    light figure variants, folded sections open."""
     context = browser.new_context(viewport=VIEWPORTS["desktop"], color_scheme="dark")
     watch = Watch(context, "file", built_site, http_root)
     watch.current = "print"
     try:
         page = context.new_page()
         watch.attach(page)
-        page.goto(built_site.as_uri() + "/pitfalls/zero.html", wait_until="load")
+        page.goto(built_site.as_uri() + "/index.html", wait_until="load")  # figures and folded tables
         assert page.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == "slate"
         page.emulate_media(media="print")
         state = page.evaluate("""() => {
@@ -394,9 +394,9 @@ def test_print_shows_the_article_in_light_colours(browser, built_site, http_root
         r, g, b = (int(v) for v in state["text"][state["text"].index("(") + 1:].split(",")[:3])
         assert max(r, g, b) < 100, f"printed text is not dark: {state['text']}"
         assert state["light"] > 0 and state["dark"] == 0, state
-        assert all(state["details"]), "a folded section prints closed"
+        assert state["details"] and all(state["details"]), f"a folded section prints closed: {state}"
         if os.environ.get("INITREPORT_SCREENSHOT_DIR"):
-            page.pdf(path=str(Path(os.environ["INITREPORT_SCREENSHOT_DIR"]) / "zero-print.pdf"))
+            page.pdf(path=str(Path(os.environ["INITREPORT_SCREENSHOT_DIR"]) / "index-print.pdf"))
     finally:
         context.close()
     assert not watch.problems, "\n".join(watch.problems)
