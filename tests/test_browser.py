@@ -387,7 +387,7 @@ def test_print_shows_the_article_in_light_colours(browser, built_site, http_root
             dark: shown('.md-typeset img[src$="#only-dark"]'),
             details: Array.from(document.querySelectorAll('.md-typeset details:not([open])')).map(
               d => Array.from(d.children).filter(c => c.tagName !== 'SUMMARY').every(
-                c => c.getBoundingClientRect().height > 0)),
+                c => c.checkVisibility())),
           }; }""")
         assert state["chrome"] == 0, state
         assert state["background"] in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), state
