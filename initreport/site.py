@@ -12,6 +12,7 @@ Every user-fixable failure is raised as a one-line :class:`~initreport.errors.In
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -213,7 +214,10 @@ def build_site(
             config.site_dir = str(tmp)
             config.plugins.on_startup(command="build", dirty=False)
             try:
-                build(config, dirty=False)
+                # Markdown extensions resolve relative paths (pymdownx.snippets' base_path:
+                # the glossary in includes/) against the working directory.
+                with contextlib.chdir(project_dir):
+                    build(config, dirty=False)
             finally:
                 config.plugins.on_shutdown()
         except InitReportError as exc:
@@ -273,7 +277,8 @@ def serve(project_dir: Path, dev_addr: str = "127.0.0.1:8000") -> None:
 
     with _mkdocs_logging(quiet=False) as capture:
         try:
-            mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)
+            with contextlib.chdir(project_dir):  # relative snippet paths, as in build_site
+                mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)
         except (KeyboardInterrupt, SystemExit):
             raise
         except OSError as exc:

@@ -73,12 +73,20 @@ def _write_fixture_docs(docs: Path) -> None:
     _write_figures(docs / "figures")
 
 
+# Project directories mkdocs.yml refers to: the theme overrides (custom_dir, the 404 page) and
+# the glossary appended to every page (pymdownx.snippets' base_path).
+PROJECT_STATIC_DIRS = ("overrides", "includes")
+
+
 def copy_project(dest: Path) -> Path:
-    """A fresh initreport project (mkdocs.yml, templates, static assets) at dest, without results."""
+    """A fresh initreport project (mkdocs.yml, templates, static assets, theme overrides, glossary)
+    at dest, without results."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "mkdocs.yml", dest / "mkdocs.yml")
     shutil.copytree(REPO / "templates", dest / "templates")
     shutil.copytree(REPO / "docs" / "assets", dest / "docs" / "assets")
+    for static in PROJECT_STATIC_DIRS:
+        shutil.copytree(REPO / static, dest / static)
     return dest
 
 

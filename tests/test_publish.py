@@ -140,7 +140,7 @@ import shutil  # noqa: E402
 
 from initreport.site import build_site, looks_like_site  # noqa: E402
 
-from conftest import NAV_PAGES, REPO  # noqa: E402
+from conftest import NAV_PAGES, PROJECT_STATIC_DIRS, REPO  # noqa: E402
 
 
 @pytest.fixture()
@@ -148,6 +148,8 @@ def project(tmp_path: Path) -> Path:
     proj = tmp_path / "proj"
     shutil.copytree(REPO / "docs" / "assets", proj / "docs" / "assets")
     shutil.copy2(REPO / "mkdocs.yml", proj / "mkdocs.yml")
+    for static in PROJECT_STATIC_DIRS:
+        shutil.copytree(REPO / static, proj / static)
     for rel in NAV_PAGES:
         page = proj / "docs" / rel
         page.parent.mkdir(parents=True, exist_ok=True)
@@ -169,7 +171,7 @@ def test_build_site_builds_and_replaces_previous_site(project):
     build_site(project)
     assert not (site / "stale.html").exists()
     assert "new text" in (site / "claims.html").read_text(encoding="utf-8")
-    assert _siblings(site) == ["docs", "mkdocs.yml", "site"]  # no temp or backup dirs left
+    assert _siblings(site) == sorted(["docs", "mkdocs.yml", "site", *PROJECT_STATIC_DIRS])  # no temp or backup dirs left
 
 
 def test_failed_build_keeps_previous_site(project):
@@ -181,7 +183,7 @@ def test_failed_build_keeps_previous_site(project):
     message = str(info.value)
     assert "training.md" in message and "$x^$" in message and "\n" not in message
     assert (site / "training.html").read_bytes() == before
-    assert _siblings(site) == ["docs", "mkdocs.yml", "site"]
+    assert _siblings(site) == sorted(["docs", "mkdocs.yml", "site", *PROJECT_STATIC_DIRS])
 
 
 def test_strict_warning_fails_build(project):
