@@ -197,7 +197,7 @@ def summary_table(result: dict, dataset: str) -> str:
 def list_(profile, project_dir):
     from .activations import ACTIVATIONS
     from .datasets import BUILTIN_DATASETS
-    from .experiments import build_catalogue
+    from .catalogue import build_catalogue
     from .initializers import INITIALIZERS
     from .settings import load_settings
 
