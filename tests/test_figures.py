@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 import json
 import warnings
 import xml.etree.ElementTree as ET
@@ -12,7 +13,7 @@ import pytest
 
 from initreport import figures as F
 from initreport.errors import InitReportError
-from initreport.experiments import Experiment, build_catalogue
+from initreport.catalogue import build_catalogue
 from initreport.runner import make_config, run_configs
 
 QUICK = Path("/tmp/quick_results")
@@ -31,7 +32,8 @@ def _circles(init, act):
 
 
 def _exp(exp_id, runs, kinds):
-    return Experiment(exp_id, exp_id, "claim", "source", "page", "measure", tuple(runs), "frozen", tuple(kinds))
+    # the figures module's view of an experiment: (label, config) runs (until the figures package lands)
+    return SimpleNamespace(id=exp_id, figures=tuple(kinds), runs=tuple(runs))
 
 
 PER_RUN_KINDS = ("layer_std", "activation_hist", "gradient_hist", "loss_curves", "heatmap", "saturation",
@@ -186,7 +188,8 @@ def test_unknown_kind_and_missing_results(tmp_path, tiny):
 
 @pytest.mark.skipif(not (QUICK / "small-tanh.json").is_file(), reason="no quick results in /tmp")
 def test_quick_result_file(tmp_path):
-    exp = next(e for e in build_catalogue("quick") if e.id == "small-tanh")
+    e = next(e for e in build_catalogue("quick") if e.id == "small-tanh")
+    exp = _exp(e.id, [(r.label, r.config) for r in e.runs], e.figures)
     results = json.loads((QUICK / "small-tanh.json").read_text())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
