@@ -122,6 +122,8 @@ class ExperimentView:
     results: dict = field(repr=False)   # {Run: result}
 
     def __getattr__(self, name):             # id, title, claim, source, page, measure
+        if name.startswith("_") or name == "exp":    # (copy/pickle probe a half-built instance)
+            raise AttributeError(name)
         return getattr(self.exp, name)
 
     def result(self, role: str | None = None, **fields) -> dict:
