@@ -162,6 +162,8 @@ def _render_one(exp: Experiment, runs: dict, out_dir: str) -> list[dict]:
     from types import SimpleNamespace
 
     from . import figures
+    if hasattr(figures, "render"):          # the figures package: runs as [(Run, result), ...]
+        return [asdict(f) for f in figures.render_experiment(exp, list(runs.items()), Path(out_dir))]
     # adapter until the figures package lands: the old module reads (label, config) runs and label-keyed results
     legacy = SimpleNamespace(id=exp.id, figures=exp.figures, runs=tuple((r.label, r.config) for r in exp.runs))
     results = {r.label: result for r, result in runs.items()}

@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 import pytest
+from conftest import REPO
 
 from initreport import initializers
 from initreport.build import CACHE_DIR, run_catalogue
@@ -124,6 +125,21 @@ def test_heuristic_means_what_the_initialiser_registry_says():
     assert set(names) == {n for n, i in initializers.INITIALIZERS.items() if i.family == "heuristic"}
     assert {"glorot_uniform", "he_normal", "lecun_uniform", "pytorch_default"} <= set(names)
     assert "zeros" not in names and "scaled_normal" not in names
+
+
+def test_the_nav_is_generated_from_the_page_registry():
+    from initreport.pages import nav
+
+    assert nav() == [
+        {"Home": "index.md"}, {"How training works": "training.md"},
+        {"Pitfalls": [{"Zero weights": "pitfalls/zero.md"}, {"Constant weights": "pitfalls/constant.md"},
+                      {"Small random weights": "pitfalls/small-random.md"},
+                      {"Large random weights": "pitfalls/large-random.md"}]},
+        {"Heuristics": [{"Xavier (Glorot)": "heuristics/xavier.md"}, {"He (Kaiming)": "heuristics/he.md"}]},
+        {"Studies": [{"Depth": "studies/depth.md"}, {"Weight scale": "studies/weight-scale.md"}]},
+        {"Choosing an initialiser": "choosing.md"}, {"Reproducibility": "reproducibility.md"},
+        {"Claims checked": "claims.md"}]
+    assert "\nnav:" not in (REPO / "mkdocs.yml").read_text()      # one list of pages, not two
 
 
 def test_every_experiment_is_on_a_registered_page():
