@@ -50,6 +50,11 @@ def page_context(experiments: list[Experiment], by_exp: dict, keys_by_exp: dict,
     }
 
 
+def _by_label(keys: dict) -> dict:
+    """{run label: cache key} for verdicts.json, from keys by Run or already by label."""
+    return {getattr(run, "label", run): key for run, key in keys.items()}
+
+
 def verdict_data(experiments: list[Experiment], keys_by_exp: dict, verdicts: dict, profile) -> dict:
     return {
         "schema": "initreport.verdicts/1",
@@ -57,7 +62,7 @@ def verdict_data(experiments: list[Experiment], keys_by_exp: dict, verdicts: dic
         "experiments": [{
             "id": e.id, "title": e.title, "claim": e.claim, "source": e.source,
             "status": verdicts[e.id].status, "measured": verdicts[e.id].measured,
-            "rule": verdicts[e.id].detail, "runs": keys_by_exp[e.id],
+            "rule": verdicts[e.id].detail, "runs": _by_label(keys_by_exp[e.id]),
             "checks": [{"condition": text, "held": held} for text, held in verdicts[e.id].checks],
         } for e in experiments],
     }
@@ -67,7 +72,7 @@ def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by
                 verdicts: dict, figures: dict, profile, provenance: dict) -> int:
     """Render every page, then write pages, figures and data into docs/. Returns the page count.
 
-    ``by_exp``: {experiment id: {Run: result}}; ``keys_by_exp``: {experiment id: {run label: cache key}}.
+    ``by_exp``: {experiment id: {Run: result}}; ``keys_by_exp``: {experiment id: {Run or run label: cache key}}.
     """
     context = page_context(experiments, by_exp, keys_by_exp, verdicts, figures, profile, provenance)
     rendered = render_pages(project_dir, context)
