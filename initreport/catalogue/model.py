@@ -53,6 +53,11 @@ class Experiment:
     def configs(self) -> list[RunConfig]:
         return [r.config for r in self.runs]
 
+    def verdict(self, results: dict) -> "Verdict":
+        """Its rule's verdict on ``results`` ({Run: result}): :func:`initreport.catalogue.rules.judge`."""
+        from .rules import judge
+        return judge(self, results)
+
     @property
     def roles(self) -> tuple[str, ...]:
         """The roles of its runs, in first-seen order."""
