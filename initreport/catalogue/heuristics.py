@@ -12,8 +12,8 @@ def _formulas(p: Profile) -> list[Experiment]:
     def tanh96(init):
         return Run("subject", digits(p, init=init, activation="tanh", width=96), f"{init}, tanh")
 
-    def variance(init):
-        return Run("subject" if init.startswith("he_") else "reference", variance_net(p, init), init)
+    def variance(init, role):           # "subject": the He variant; "reference": √(1/n_in)
+        return Run(role, variance_net(p, init), init)
 
     variance_measure = (f"pre-activation variance per layer at initialisation in a {p.variance_depth}-layer ReLU "
                         f"net of width {p.variance_width}")
@@ -42,14 +42,14 @@ def _formulas(p: Profile) -> list[Experiment]:
                   "every layer.",
             source="Part 2, §6", page="heuristics/he",
             measure=variance_measure,
-            runs=(variance("he_normal"), variance("lecun_normal")),
+            runs=(variance("he_normal", "subject"), variance("lecun_normal", "reference")),
             rule="level_variance", figures=("layer_std", "activation_hist", "gradient_hist")),
         Experiment(
             id=ExpId.HE_UNIFORM, title="He uniform: U[−l, l] with l = √(6/n_in)",
             claim="He uniform draws from U[−l, l], l = √(6/n_in): the same variance 2/n_in as He normal.",
             source="Part 2, §6", page="heuristics/he",
             measure="sample bounds and std against the formula; variance through the deep ReLU net",
-            runs=(variance("he_uniform"), variance("lecun_uniform")),
+            runs=(variance("he_uniform", "subject"), variance("lecun_uniform", "reference")),
             rule="level_variance", figures=("layer_std",)),
     ]
 
