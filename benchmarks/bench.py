@@ -47,7 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from initreport.activations import get_activation, softmax_cross_entropy  # noqa: E402
 from initreport.datasets import load_dataset  # noqa: E402
-from initreport.experiments import build_catalogue, catalogue_configs  # noqa: E402
+from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.network import (Member, MemberThreads, evaluate, init_stack, keep_heap, layer_sizes,  # noqa: E402
                                 run_epoch, sgd_step, train_stack)
 from initreport.runner import group_stacks  # noqa: E402
@@ -446,7 +446,7 @@ DRIVER = textwrap.dedent('''
     from dataclasses import replace
     from pathlib import Path
     import initreport.build as B
-    import initreport.experiments as E
+    import initreport.catalogue as E
 
     _original = E.build_catalogue
 
@@ -454,8 +454,8 @@ DRIVER = textwrap.dedent('''
         out = []
         for e in _original(profile):
             if e.id == "zero-bias":
-                runs = tuple((label, c.with_(bias=0.2) if label == "he_normal, bias 0.1" else c)
-                             for label, c in e.runs)
+                runs = tuple(replace(r, config=r.config.with_(bias=0.2)) if r.role == "reference" else r
+                             for r in e.runs)
                 e = replace(e, runs=runs)
             out.append(e)
         return out

@@ -24,7 +24,7 @@ from pathlib import Path
 from . import __version__
 from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint, run_key
 from .errors import InitReportError
-from .experiments import Experiment, build_catalogue, catalogue_configs
+from .catalogue import Experiment, build_catalogue, catalogue_configs, judge, validate_catalogue
 from .runner import RunConfig, group_stacks, run_stack
 
 CACHE_DIR = ".initreport-cache"
@@ -156,12 +156,10 @@ def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
 
 
 def _render_one(exp: Experiment, runs: dict, out_dir: str) -> list[dict]:
+    """Figures of one experiment; ``runs`` is {Run: result}."""
     from dataclasses import asdict
-
     from . import figures
-    from .catalogue.model import Run
-    pairs = [(Run(role="", config=c, label=label), runs[label]) for label, c in exp.runs]  # adapter until the catalogue lands
-    return [asdict(f) for f in figures.render_experiment(exp, pairs, Path(out_dir))]
+    return [asdict(f) for f in figures.render_experiment(exp, list(runs.items()), Path(out_dir))]
 
 
 def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys_by_exp: dict,
@@ -271,22 +269,23 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     project_dir = Path(project_dir).resolve()
     check_project(project_dir)
     site_dir = check_site_dir(project_dir, site_dir)     # refuse a bad site directory before any work
-    pages.check_templates(project_dir)                   # and a broken template
     stage = on_stage or (lambda msg: None)
     if settings is None:
         from .settings import load_settings
         settings = load_settings(project_dir)
     prof = settings.profile(profile)
     experiments = build_catalogue(prof)
+    # Pages, figure kinds, rules, roles and template names checked before any run.
+    validate_catalogue(experiments, project_dir)
     configs = catalogue_configs(experiments)
     cache = ResultCache(project_dir / CACHE_DIR)
 
     stage(f"Running {len(configs)} runs of {len(experiments)} experiments (profile {prof.name})")
     results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_progress=on_progress)
 
-    by_exp = {e.id: {label: results[c] for label, c in e.runs} for e in experiments}
-    keys_by_exp = {e.id: {label: run_key(c) for label, c in e.runs} for e in experiments}
-    verdicts = {e.id: e.verdict(by_exp[e.id]) for e in experiments}
+    by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
+    keys_by_exp = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}
+    verdicts = {e.id: judge(e, by_exp[e.id]) for e in experiments}
 
     stage("Rendering figures")
     figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR, jobs=jobs)

@@ -167,20 +167,19 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
 
 
 def summary_table(result: dict, dataset: str) -> str:
-    from .pages import num, pct, pm
+    from .fmt import num, pct, pm      # text target: 2.81×10⁻⁴ (fmt.parse reads it back)
     c = result["config"]
-    plain = lambda s: s.replace("×10<sup>", "e").replace("</sup>", "")  # noqa: E731   2.81×10<sup>-4</sup> → 2.81e-4
     lines = [f"{c['init']} · {c['activation']} · {dataset} · depth {c['depth']} × width {c['width']} · "
              f"{c['epochs']} epochs · lr {c['lr']} · {len(c['seeds'])} seeds", ""]
     head = f"{'layer':>5}  {'act. mean':>10}  {'act. std':>10}  {'grad std':>10}  {'saturated':>9}  {'dead':>7}"
     lines += ["At initialisation:", head]
     for layer in result["layers"]:
-        lines.append(f"{layer['layer']:>5}  {plain(num(layer['activation_mean']['mean'])):>10}  "
-                     f"{plain(num(layer['activation_std']['mean'])):>10}  {plain(num(layer['gradient_std']['mean'])):>10}  "
+        lines.append(f"{layer['layer']:>5}  {num(layer['activation_mean']['mean']):>10}  "
+                     f"{num(layer['activation_std']['mean']):>10}  {num(layer['gradient_std']['mean']):>10}  "
                      f"{pct(layer['saturated_fraction']['mean']):>9}  {pct(layer['dead_fraction']['mean']):>7}")
     f = result["final"]
     lines += ["", "After training (mean ± std over seeds):",
-              f"  training loss  {plain(pm(f['loss']))}",
+              f"  training loss  {pm(f['loss'])}",
               f"  train accuracy {pm(f['accuracy'], pct)}",
               f"  test accuracy  {pm(f['test_accuracy'], pct)}"]
     if result["diverged"]:
@@ -197,7 +196,7 @@ def summary_table(result: dict, dataset: str) -> str:
 def list_(profile, project_dir):
     from .activations import ACTIVATIONS
     from .datasets import BUILTIN_DATASETS
-    from .experiments import build_catalogue
+    from .catalogue import build_catalogue
     from .initializers import INITIALIZERS
     from .settings import load_settings
 

@@ -41,7 +41,9 @@ def num(x, digits: int = 3, target: str = "text") -> str:
     if value == 0:
         return "0"
     if 1e-3 <= abs(value) < 1e4:
-        return f"{value:.{digits}g}"
+        text = f"{value:.{digits}g}"
+        # ".3g" writes 2140 as "2.14e+03" (more integer digits than significant ones): plain instead.
+        return f"{float(text):.0f}" if "e" in text else text
     mantissa, exp = f"{value:.{max(digits - 1, 0)}e}".split("e")
     exponent = int(exp)
     if target == "html":

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import InitReportError
-from .experiments import PROFILES, Profile
+from .catalogue.profiles import PROFILES, Profile
 
 FILENAME = "initreport.toml"
 TWO_D_SETS = ("spirals", "circles", "moons")

@@ -92,6 +92,12 @@ def _mkdocs_logging(quiet: bool) -> Iterator[_Capture]:
         logger.propagate = saved[1]
 
 
+def _nav() -> list:
+    """The site's nav, from the page registry (mkdocs.yml has none)."""
+    from .pages import nav
+    return nav()
+
+
 def looks_like_site(path: Path) -> bool:
     """True if ``path`` holds a MkDocs build (``sitemap.xml`` or the search index)."""
     return (path / "sitemap.xml").is_file() or (path / "search" / "search_index.json").is_file()
@@ -199,7 +205,7 @@ def build_site(
     tmp: Path | None = None
     with _mkdocs_logging(quiet) as capture:
         try:
-            config = load_config(config_file=str(config_file), strict=strict)
+            config = load_config(config_file=str(config_file), strict=strict, nav=_nav())
             if strict and capture.records:
                 raise _build_error(RuntimeError("configuration warnings"), capture, strict)
             site_dir = Path(site_dir if site_dir is not None else config.site_dir)
@@ -278,7 +284,7 @@ def serve(project_dir: Path, dev_addr: str = "127.0.0.1:8000") -> None:
     with _mkdocs_logging(quiet=False) as capture:
         try:
             with contextlib.chdir(project_dir):  # relative snippet paths, as in build_site
-                mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True)
+                mkdocs_serve(config_file=str(config_file), dev_addr=dev_addr, livereload=True, nav=_nav())
         except (KeyboardInterrupt, SystemExit):
             raise
         except OSError as exc:

@@ -7,24 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from initreport.pages import page_paths
+
 REPO = Path(__file__).resolve().parents[1]
 
-# Every page of the site's nav (must match mkdocs.yml).
-NAV_PAGES = [
-    "index.md",
-    "training.md",
-    "pitfalls/zero.md",
-    "pitfalls/constant.md",
-    "pitfalls/small-random.md",
-    "pitfalls/large-random.md",
-    "heuristics/xavier.md",
-    "heuristics/he.md",
-    "studies/depth.md",
-    "studies/weight-scale.md",
-    "choosing.md",
-    "reproducibility.md",
-    "claims.md",
-]
+# Every page of the site's nav: the page registry's (the nav is generated from it).
+NAV_PAGES = page_paths()
 
 
 def _write_figures(figures: Path) -> None:

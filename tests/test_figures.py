@@ -108,10 +108,7 @@ def test_every_kind_renders_light_and_dark(rendered, tiny):
 
 
 def test_catalogue_kinds_are_registered():
-    try:
-        from initreport.catalogue import build_catalogue
-    except ImportError:     # the old catalogue module, until the catalogue package lands
-        from initreport.experiments import build_catalogue
+    from initreport.catalogue import build_catalogue
     for e in build_catalogue("quick"):
         assert set(e.figures) <= set(F.FIGURES), e.id
 

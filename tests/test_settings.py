@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from initreport.errors import InitReportError
-from initreport.experiments import PROFILES
+from initreport.catalogue import PROFILES
 from initreport.settings import KNOBS, LIMITS, TWO_D_SETS, load_settings, parse_settings
 
 INT64 = 2**63 - 1      # TOML's integers; tomllib accepts larger ones too, so they are tested as well
@@ -221,7 +221,7 @@ def test_a_profile_defined_in_the_file_is_selectable(tmp_path):
 
 def test_width_knob_widens_the_digits_networks_of_the_catalogue(tmp_path):
     """A teacher's wider catalogue: every digits network that does not fix its own width follows the knob."""
-    from initreport.experiments import build_catalogue, catalogue_configs
+    from initreport.catalogue import build_catalogue, catalogue_configs
 
     (tmp_path / "initreport.toml").write_text('[profile.wide]\nbase = "quick"\nwidth = 128\n')
     wide = load_settings(tmp_path).profile("wide")

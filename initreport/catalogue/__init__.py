@@ -1,1 +1,73 @@
-"""The experiment catalogue (being moved here from ``initreport/experiments.py``)."""
+"""The experiment catalogue: every claim of the lecture notes, as data, with its verdict rule.
+
+An :class:`Experiment` names the claim (in the report's own words), the runs that test it
+(:class:`Run`: a role, a :class:`~initreport.runner.RunConfig` and a display label) and a
+registered verdict rule. The rule is a function of the measured results only; it returns a
+:class:`Verdict` with the number behind it and its numbers in a declared dataclass. Nothing
+here knows what the notes expect the number to be except the threshold the rule states, and
+that threshold is printed beside the verdict on the site.
+
+* :mod:`.profiles`: the knobs that scale the catalogue (``default``, ``quick``);
+* :mod:`.readers`: numbers out of result dicts; :mod:`.rules`: the registered rules;
+* :mod:`.pitfalls`, :mod:`.heuristics`, :mod:`.studies`: the experiments, per page family;
+* :mod:`.validate`: the checks that run before any experiment.
+
+Several experiments share runs (the technique × activation matrix feeds four claims); the
+cache stores each run once, by the hash of its configuration.
+"""
+
+from __future__ import annotations
+
+from ..errors import choice_error
+from ..runner import RunConfig
+from .configs import depth_runs, matrix_runs
+from .heuristics import heuristic_experiments
+from .ids import ExpId
+from .matrix import MATRIX_ACTIVATIONS, MATRIX_INITS, family, heuristics, recommendation
+from .model import STATUSES, Experiment, Run, Verdict
+from .pitfalls import pitfall_experiments, zero_bias
+from .profiles import PROFILES, Profile, get_profile
+from .rules import RULES, judge
+from .studies import depth_study, weight_scale
+from .validate import validate_catalogue
+
+__all__ = ["ExpId", "Experiment", "Run", "Verdict", "STATUSES", "Profile", "PROFILES", "get_profile", "RULES",
+           "judge", "build_catalogue", "catalogue_configs", "get_experiment", "matrix_experiment",
+           "validate_catalogue", "recommendation", "family", "heuristics", "MATRIX_INITS", "MATRIX_ACTIVATIONS"]
+
+
+def _deep_pair(depth: tuple, deepest: int) -> tuple[Run, ...]:
+    """He and √(1/n_in) at the depth study's deepest depth, as the "deep" runs of he-for-relu."""
+    return tuple(Run("deep", r.config, f"depth, {init}") for r in depth for init in ("he_normal", "lecun_normal")
+                 if r.config.init == init and r.config.activation == "relu" and r.config.depth == deepest)
+
+
+def build_catalogue(profile: str | Profile = "default") -> list[Experiment]:
+    """Every experiment of the profile, in the order the site lists them."""
+    p = get_profile(profile) if isinstance(profile, str) else profile
+    matrix, depth = matrix_runs(p), depth_runs(p)
+    return (pitfall_experiments(p) + [weight_scale(p)]
+            + heuristic_experiments(p, matrix, _deep_pair(depth, max(p.depths)))
+            + [zero_bias(p), depth_study(p, depth)])
+
+
+def catalogue_configs(experiments: list[Experiment]) -> list[RunConfig]:
+    """Every distinct configuration of the catalogue, in first-seen order."""
+    seen: dict[RunConfig, None] = {}
+    for e in experiments:
+        for r in e.runs:
+            seen.setdefault(r.config, None)
+    return list(seen)
+
+
+def get_experiment(experiments: list[Experiment], exp_id: str) -> Experiment:
+    by_id = {e.id: e for e in experiments}
+    try:
+        return by_id[exp_id]
+    except KeyError:
+        raise choice_error("experiment", exp_id, by_id) from None
+
+
+def matrix_experiment(experiments: list[Experiment]) -> Experiment | None:
+    """The experiment that declares itself the source of the site's matrix (``matrix=True``)."""
+    return next((e for e in experiments if e.matrix), None)

@@ -37,6 +37,7 @@ class Experiment:
     runs: tuple              # (Run, ...)
     rule: str                # name of a registered rule
     figures: tuple = ()      # registered figure kinds the site draws for it
+    matrix: bool = False     # its "matrix" runs are the site's technique × activation matrix
 
     def select(self, role: str | None = None, **fields) -> list[Run]:
         """The runs with this role and these config field values, in run order."""
@@ -51,3 +52,44 @@ class Experiment:
     @property
     def configs(self) -> list[RunConfig]:
         return [r.config for r in self.runs]
+
+    def verdict(self, results: dict) -> "Verdict":
+        """Its rule's verdict on ``results`` ({Run: result}): :func:`initreport.catalogue.rules.judge`."""
+        from .rules import judge
+        return judge(self, results)
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The roles of its runs, in first-seen order."""
+        return tuple(dict.fromkeys(r.role for r in self.runs))
+
+    def counterpart(self, run: Run, role: str, *, ignore: tuple = ()) -> Run | None:
+        """The run with ``role`` whose config equals ``run``'s in every field but ``ignore``."""
+        def key(r: Run) -> dict:
+            return {k: v for k, v in r.config.__dict__.items() if k not in ignore}
+        found = [r for r in self.select(role) if key(r) == key(run)]
+        return found[0] if found else None
+
+
+# The verdict statuses, in the order the site lists them. No rule produces "inconclusive" yet;
+# it is the status of a comparison the measurements cannot decide (too few seeds, overlapping
+# intervals), shown as such on the site.
+STATUSES = ("confirmed", "partly confirmed", "refuted", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a rule concluded from the measurements.
+
+    ``numbers`` is an instance of the frozen dataclass the rule declares (see
+    :func:`initreport.catalogue.rules.rule`); templates read its fields by name.
+    """
+    status: str              # one of STATUSES
+    measured: str            # the number behind the verdict, in one line
+    detail: str              # what was compared, and the threshold the rule used
+    numbers: object = None
+    checks: tuple = ()       # ((what the rule required, whether it held), ...), in the rule's order
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"verdict status {self.status!r} is not one of {', '.join(STATUSES)}")

@@ -1,0 +1,210 @@
+"""Rules about the scale of random weights: too small (vanishing, slow), too large
+(saturating, exploding), and the sweep between the two."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...fmt import num, pct
+from ..model import Experiment, Verdict
+from ..readers import epochs_to, final, layer_means, loss_drop, mean, n_diverged, std_ratio
+from .base import results_of, rule, verdict
+
+
+@dataclass(frozen=True)
+class VanishingNumbers:
+    act_std: list            # activation std per hidden layer at initialisation (the small-random run)
+    grad_std: list           # back-propagated gradient std per hidden layer at initialisation
+    act_ratio: float         # last / first layer activation std
+    grad_ratio: float        # first / last layer gradient std
+    drop_small: float        # share of the initial training loss removed (small random)
+    drop_ref: float          # the same for the reference
+
+
+@rule("vanishing", roles=("subject", "reference"), numbers=VanishingNumbers)
+def rule_vanishing(exp: Experiment, res: dict) -> Verdict:
+    """Small random: activations (and gradients) shrink layer by layer; training stalls."""
+    small = res[exp.select("subject")[0]]
+    ref_run = exp.select("reference")[0]
+    ref, ref_label = res[ref_run], ref_run.label
+    act_std = layer_means(small, "activation_std")
+    grad_std = layer_means(small, "gradient_std")
+    act_ratio = act_std[-1] / act_std[0] if act_std[0] else math.nan
+    grad_ratio = std_ratio(grad_std[0], grad_std[-1])
+    drop_small, drop_ref = loss_drop(small), loss_drop(ref)
+    per_layer = act_ratio ** (1 / max(1, len(act_std) - 1)) if act_ratio > 0 else math.nan
+    shrinks = act_ratio < 0.01 or grad_ratio < 0.01
+    stalls = drop_small < 0.1 and drop_ref > 0.3
+    measured = (f"activation std layer 1 → {len(act_std)}: {num(act_std[0])} → {num(act_std[-1])} "
+                f"(×{num(per_layer)} per layer); gradient std layer 1 / layer {len(grad_std)} = {num(grad_ratio)}; "
+                f"training loss reduced by {pct(drop_small)} vs {pct(drop_ref)} with {ref_label}")
+    detail = ("Rule: confirmed when the activation std or the back-propagated gradient std of the first "
+              "layer falls below 1% of the last layer's (or the reverse), and training removes under 10% "
+              f"of the initial loss while {ref_label} removes over 30%.")
+    checks = (("activations or gradients shrink below 1% across the hidden layers", shrinks),
+              ("training removes under 10% of the loss", drop_small < 0.1),
+              (f"while {ref_label} removes over 30%", drop_ref > 0.3))
+    return verdict(shrinks and stalls, shrinks or stalls, measured, detail, checks,
+                   VanishingNumbers(act_std, grad_std, act_ratio, grad_ratio, drop_small, drop_ref))
+
+
+@dataclass(frozen=True)
+class SlowReluNumbers:
+    epochs_small: int | None  # first epoch the small-random ReLU net reaches the target loss (None: never)
+    epochs_he: int | None     # the same for He
+    decay_relu: float         # gradient std layer 1 / last layer, small random with ReLU
+    decay_tanh: float         # the same with tanh
+
+
+@rule("slow_relu", roles=("subject", "reference", "contrast"), numbers=SlowReluNumbers)
+def rule_slow_relu(exp: Experiment, res: dict) -> Verdict:
+    """Small random with ReLU: gradients vanish less than with tanh, but training is very slow."""
+    small, he, tanh = (res[exp.one(role)] for role in ("subject", "reference", "contrast"))
+    target = 0.5
+    e_small, e_he = epochs_to(small, target), epochs_to(he, target)
+    g_relu = layer_means(small, "gradient_std")
+    g_tanh = layer_means(tanh, "gradient_std")
+    decay_relu = std_ratio(g_relu[0], g_relu[-1])
+    decay_tanh = std_ratio(g_tanh[0], g_tanh[-1])
+    epochs = small["config"]["epochs"]
+    slower = e_small is None or (e_he is not None and e_small >= 2 * max(e_he, 1))
+    less_severe = decay_relu > decay_tanh
+
+    def when(e):
+        return f"epoch {e}" if e is not None else f"not within {epochs} epochs"
+
+    measured = (f"training loss ≤ {target}: small random {when(e_small)}, He {when(e_he)}; "
+                f"gradient std layer 1 / layer {len(g_relu)}: relu {num(decay_relu)}, tanh {num(decay_tanh)}")
+    detail = ("Rule: confirmed when small-random ReLU takes at least twice as many epochs as He to reach "
+              f"a training loss of {target} (or never does), and its gradients shrink less from the last "
+              "layer back to the first than small-random tanh's do.")
+    checks = ((f"small-random ReLU needs at least twice He's epochs to reach a loss of {target} (or never does)", slower),
+              ("its gradients shrink less than small-random tanh's", less_severe))
+    return verdict(slower and less_severe, slower or less_severe, measured, detail, checks,
+                   SlowReluNumbers(e_small, e_he, decay_relu, decay_tanh))
+
+
+@dataclass(frozen=True)
+class SaturationNumbers:
+    saturated: dict          # {Run: mean saturated fraction over hidden layers at init} of the large runs
+    slower: dict             # {Run: final loss above the reference's (or diverged)} of the large runs
+
+
+@rule("saturation", roles=("subject", "reference"), numbers=SaturationNumbers)
+def rule_saturation(exp: Experiment, res: dict) -> Verdict:
+    """Large random with tanh/sigmoid: units saturate, gradients vanish, training is slow."""
+    large = results_of(exp, res, "subject")
+    sat = {r: float(np.nanmean(layer_means(v, "saturated_fraction"))) for r, v in large.items()}
+    slow = {}
+    for r, v in large.items():
+        ref = res[exp.select("reference", activation=r.config.activation)[0]]
+        slow[r] = final(v, "loss") > final(ref, "loss") or n_diverged(v) > 0
+    saturated = {r: s > 0.5 for r, s in sat.items()}
+    measured = ("mean saturated fraction over hidden layers at init: " +
+                ", ".join(f"{r.label}: {pct(s)}" for r, s in sat.items()) +
+                "; final training loss higher than Glorot's: " +
+                ", ".join(f"{r.label}: {'yes' if s else 'no'}" for r, s in slow.items()))
+    detail = ("Rule: confirmed when more than half of the hidden units are saturated at initialisation "
+              "(|tanh| > 0.99, sigmoid < 0.01 or > 0.99) for every large initialiser and each ends "
+              "training with a higher loss than Glorot uniform; partly when only some do.")
+    all_sat, all_slow = all(saturated.values()), all(slow.values())
+    checks = tuple((f"{r.label}: over half of the outputs saturated", v) for r, v in saturated.items()) + tuple(
+        (f"{r.label}: final loss above Glorot's (or diverged)", v) for r, v in slow.items())
+    return verdict(all_sat and all_slow, any(saturated.values()) or any(slow.values()), measured, detail, checks,
+                   SaturationNumbers(sat, slow))
+
+
+@dataclass(frozen=True)
+class Instability:
+    diverged: int            # seeds that diverged
+    seeds: int               # seeds trained
+    spikes: int              # epochs whose mean loss rose by more than 5%
+    final_loss: float
+
+
+@dataclass(frozen=True)
+class ExplodingNumbers:
+    growth: dict             # {Run: activation std growth per layer at init} of the large runs
+    unstable: dict           # {Run: Instability} of the large runs
+    reference_loss: float    # final training loss of the reference (He)
+
+
+def _instability(result: dict) -> Instability:
+    losses = [mean(e["loss"]) for e in result["history"]]
+    finite = [x for x in losses if math.isfinite(x)]
+    spikes = sum(1 for a, b in zip(finite, finite[1:]) if b > a * 1.05)
+    return Instability(n_diverged(result), result["n_seeds"], spikes, final(result, "loss"))
+
+
+@rule("exploding", roles=("subject", "reference"), numbers=ExplodingNumbers)
+def rule_exploding(exp: Experiment, res: dict) -> Verdict:
+    """Large random with ReLU: activations grow layer by layer, training is unstable."""
+    he = res[exp.one("reference")]
+    large = results_of(exp, res, "subject")
+    growth, unstable = {}, {}
+    for r, v in large.items():
+        stds = layer_means(v, "activation_std")
+        growth[r] = (stds[-1] / stds[0]) ** (1 / max(1, len(stds) - 1)) if stds[0] else math.nan
+        unstable[r] = _instability(v)
+    he_loss = final(he, "loss")
+    fails = {r: u.diverged > 0 or u.spikes >= 2 or u.final_loss > 2 * he_loss for r, u in unstable.items()}
+    grows = all(g > 1.5 for g in growth.values())
+    measured = ("activation std growth per layer at init: " + ", ".join(f"{r.label}: ×{num(g)}" for r, g in growth.items()) +
+                "; " + "; ".join(f"{r.label}: {u.diverged}/{u.seeds} seeds diverged, {u.spikes} loss spikes, "
+                                 f"final loss {num(u.final_loss)}" for r, u in unstable.items()) +
+                f"; He final loss {num(he_loss)}")
+    detail = ("Rule: confirmed when the activation std grows by more than ×1.5 per layer at initialisation and "
+              "every large initialiser either diverges (NaN/Inf) on some seed, has two or more epochs whose "
+              "loss rises by over 5%, or ends at more than twice He's loss.")
+    checks = tuple((f"{r.label}: activation std grows more than ×1.5 per layer", g > 1.5) for r, g in growth.items()) + tuple(
+        (f"{r.label}: diverges, spikes or ends above twice He's loss", failed) for r, failed in fails.items())
+    return verdict(grows and all(fails.values()), grows or all(fails.values()), measured, detail, checks,
+                   ExplodingNumbers(growth, unstable, he_loss))
+
+
+@dataclass(frozen=True)
+class Curve:
+    gains: list              # the sweep's gains, ascending
+    losses: list             # final training loss at each gain (NaN where every seed diverged)
+    best_gain: float
+    best_loss: float
+
+
+@dataclass(frozen=True)
+class UCurveNumbers:
+    curves: dict             # {activation: Curve}, activations in alphabetical order
+
+
+def _curve(exp: Experiment, res: dict, activation: str) -> Curve:
+    runs = sorted(exp.select("sweep", activation=activation), key=lambda r: dict(r.config.init_params)["gain"])
+    gains = [dict(r.config.init_params)["gain"] for r in runs]
+    losses = [final(res[r], "loss") for r in runs]
+    finite = [(g, l) for g, l in zip(gains, losses) if math.isfinite(l)]
+    best_gain, best_loss = min(finite, key=lambda t: t[1]) if finite else (math.nan, math.nan)
+    return Curve(gains, losses, best_gain, best_loss)
+
+
+@rule("u_curve", roles=("sweep",), numbers=UCurveNumbers)
+def rule_u_curve(exp: Experiment, res: dict) -> Verdict:
+    """Weight-scale sweep: final loss against the scale is U-shaped with its floor near the heuristics."""
+    curves = {act: _curve(exp, res, act) for act in sorted({r.config.activation for r in exp.select("sweep")})}
+    out, checks = [], []
+    ok_all, partial_any = True, False
+    for act, c in curves.items():
+        # A diverged run counts as the worst loss.
+        left, right = (x if math.isfinite(x) else math.inf for x in (c.losses[0], c.losses[-1]))
+        ends_high = left > c.best_loss * 1.5 + 0.05 and right > c.best_loss * 1.5 + 0.05
+        near = 0.25 <= c.best_gain <= 4
+        ok_all &= ends_high and near
+        partial_any |= ends_high
+        out.append(f"{act}: lowest loss {num(c.best_loss)} at σ = {num(c.best_gain)}/√n_in; "
+                   f"ends {num(left)} (σ = {num(c.gains[0])}/√n_in) and {num(right)} (σ = {num(c.gains[-1])}/√n_in)")
+        checks.append((f"{act}: both ends above 1.5× the lowest loss", ends_high))
+        checks.append((f"{act}: the lowest loss lies between gain 0.25 and 4", near))
+    detail = ("Rule: confirmed when, for each activation, the final training loss at both ends of the sweep is "
+              "more than 1.5× the lowest loss (+0.05), and the lowest loss lies between 0.25/√n_in and 4/√n_in "
+              "(the heuristics sit at 1/√n_in to √2/√n_in). A diverged run counts as the worst loss.")
+    return verdict(ok_all, partial_any, "; ".join(out), detail, checks, UCurveNumbers(curves))

@@ -1,0 +1,106 @@
+"""Rules about symmetry: zero and constant weights, and zero biases."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ...fmt import num, pct
+from ..model import Experiment, Verdict
+from ..readers import final, layer_max, mean
+from .base import results_of, rule, verdict
+
+
+@dataclass(frozen=True)
+class FrozenNumbers:
+    changes: dict            # {Run: largest |W_t − W_0| over hidden layers} of the zero-initialised runs
+    accuracies: dict         # {Run: final test accuracy} of every run
+    bias_moved: dict         # {Run: mean change of the output bias} of the zero-initialised runs
+
+
+@rule("frozen", roles=("subject", "reference"), numbers=FrozenNumbers)
+def rule_frozen(exp: Experiment, res: dict) -> Verdict:
+    """Zero init: hidden weights never move (to the bit) and the net learns nothing."""
+    frozen_runs = list(results_of(exp, res, "subject"))
+    changes = {r: layer_max(res[r], "max_abs_change") for r in frozen_runs}
+    accs = {r: final(res[r]) for r in res}
+    bias_moved = {r: mean(res[r]["checkpoints"][-1]["output"]["bias_change"]) for r in frozen_runs}
+    best_ref = max(accs[r] for r in exp.select("reference"))
+    worst_zero = max(accs[r] for r in frozen_runs)
+    frozen = all(v == 0 for v in changes.values())
+    learned_nothing = worst_zero < 0.5 * best_ref
+    measured = "; ".join(f"{r.label}: max |W_t − W_0| = {num(changes[r])}, test accuracy {pct(accs[r])}"
+                         for r in frozen_runs) + f"; best reference {pct(best_ref)}"
+    detail = ("Rule: confirmed when every hidden weight of the zero-initialised nets is unchanged to the "
+              "bit after training and their accuracy is under half the reference's. The output bias "
+              "still moves (largest change " + ", ".join(f"{r.label} {num(v)}" for r, v in bias_moved.items()) +
+              "), so the net learns the class frequencies and nothing else.")
+    checks = (("every hidden weight of the zero-initialised nets is unchanged to the bit", frozen),
+              ("their accuracy is under half the reference's", learned_nothing))
+    return verdict(frozen and learned_nothing, frozen or learned_nothing, measured, detail, checks,
+                   FrozenNumbers(changes, accs, bias_moved))
+
+
+@dataclass(frozen=True)
+class SymmetryNumbers:
+    spreads: dict            # {Run: largest relative unit spread after training} of the wide subject runs
+    ranks: dict              # {Run: largest rank of a hidden W} of the wide subject runs
+    accuracies: dict         # {Run: final test accuracy} of every run
+
+
+@rule("symmetry", roles=("subject", "narrow", "reference"), numbers=SymmetryNumbers)
+def rule_symmetry(exp: Experiment, res: dict) -> Verdict:
+    """Units of a layer stay identical; the wide net does no better than a width-1 net."""
+    subjects = list(results_of(exp, res, "subject"))
+    spreads = {r: layer_max(res[r], "relative_unit_spread") for r in subjects}
+    ranks = {r: layer_max(res[r], "rank") for r in subjects}
+    accs = {r: final(res[r]) for r in res}
+    identical = all(v < 1e-6 for v in spreads.values() if math.isfinite(v))
+    gaps = []
+    for r in subjects:
+        twin = exp.counterpart(r, "narrow", ignore=("width",))   # the same net, one unit per layer
+        if twin is not None:
+            gaps.append(abs(accs[r] - accs[twin]))
+    finite_gaps = [g for g in gaps if math.isfinite(g)]
+    like_one_unit = bool(finite_gaps) and max(finite_gaps) <= 0.03
+    refs = [accs[r] for r in exp.select("reference")]
+    best_ref = max(refs) if refs else math.nan
+    worse = all(accs[r] < best_ref - 0.05 for r in subjects if math.isfinite(accs[r]))
+    measured = ("largest unit spread (relative) " + ", ".join(f"{r.label}: {num(v)}" for r, v in spreads.items()) +
+                "; largest rank of a hidden W " + ", ".join(f"{r.label}: {num(v)}" for r, v in ranks.items()) +
+                "; test accuracy " + ", ".join(f"{r.label}: {pct(v)}" for r, v in accs.items()))
+    detail = ("Rule: confirmed when every hidden layer's units end training identical (spread < 1e-6 of a "
+              "unit's weight length), the wide net's accuracy is within 3 points of the same net with one "
+              "unit per layer, and both are more than 5 points below Glorot.")
+    checks = (("the units of every hidden layer end training identical", identical),
+              ("the wide net is within 3 points of the same net with one unit per layer", like_one_unit),
+              ("both are more than 5 points below Glorot", worse))
+    return verdict(identical and like_one_unit and worse, identical, measured, detail, checks,
+                   SymmetryNumbers(spreads, ranks, accs))
+
+
+@dataclass(frozen=True)
+class BiasNumbers:
+    spread: float            # relative unit spread at initialisation with zero biases
+    acc_zero: float          # final test accuracy with zero biases
+    acc_const: float         # final test accuracy with the reference biases
+
+
+@rule("bias_zero", roles=("subject", "reference"), numbers=BiasNumbers)
+def rule_bias_zero(exp: Experiment, res: dict) -> Verdict:
+    """Zero biases cost nothing once the weights are random."""
+    zero, const = res[exp.one("subject")], res[exp.one("reference")]
+    spread = layer_max(zero, "relative_unit_spread", 0)
+    acc0, acc1 = final(zero), final(const)
+    s0 = zero["final"]["test_accuracy"]["std"] or 0.0
+    s1 = const["final"]["test_accuracy"]["std"] or 0.0
+    broken = spread > 0.1
+    same = abs(acc0 - acc1) <= max(0.01, s0 + s1)
+    measured = (f"relative unit spread at init with zero biases: {num(spread)}; test accuracy zero biases "
+                f"{pct(acc0)} ± {pct(s0)}, biases 0.1: {pct(acc1)} ± {pct(s1)}")
+    detail = ("Rule: confirmed (zero biases are fine) when random weights already make the units differ "
+              "(spread > 0.1) and the accuracy with zero biases is within the seeds' spread (or 1 point) "
+              "of the accuracy with biases 0.1.")
+    checks = (("random weights make the units differ at initialisation (spread > 0.1)", broken),
+              ("accuracy with zero biases within the seeds' spread of biases 0.1", same))
+    return verdict(broken and same, broken, measured, detail, checks, BiasNumbers(spread, acc0, acc1))

@@ -1,0 +1,163 @@
+"""View models: what the templates see of experiments, verdicts, runs and the registry.
+
+Templates read fields by name (``e.verdict.numbers.depth``, ``e.result("reference")``) and
+name experiments through ``ids`` (:class:`~initreport.catalogue.ExpId`); nothing here or in a
+template parses a run label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import fmt, initializers
+from ..catalogue import Experiment, Run, Verdict
+
+# Status → (admonition type, icon, label). Material styles the four admonition types.
+STATUS = {
+    "confirmed": ("success", ":material-check-circle:", "Confirmed"),
+    "partly confirmed": ("warning", ":material-alert-circle:", "Partly confirmed"),
+    "refuted": ("failure", ":material-close-circle:", "Refuted"),
+    "inconclusive": ("question", ":material-help-circle:", "Inconclusive"),
+}
+
+
+def num(x, digits: int = 3) -> str:
+    """The number filter of the templates: :func:`initreport.fmt.num`, HTML target."""
+    return fmt.num(x, digits, target="html")
+
+
+def pm(stat: dict | None, fmt_=None) -> str:
+    """mean ± std of a summary (HTML target), n/a where no seed survived."""
+    return fmt.pm(stat, fmt_ or num)
+
+
+def esc(text) -> str:
+    """User (or any free) text made inert for Markdown/HTML: an alias of :func:`initreport.fmt.inert`."""
+    if hasattr(text, "__html__"):       # already escaped (markupsafe.Markup): never escape twice
+        return str(text.__html__())
+    return fmt.inert(text)
+
+
+def code(text) -> str:
+    """Inline code as HTML (safe in a table cell; a Markdown code span would show entities literally)."""
+    return "<code>" + esc(text) + "</code>"
+
+
+def cell(text) -> str:
+    """A string made safe for a Markdown table cell (inert: no pipe, no line break survives)."""
+    return esc(text)
+
+
+def run_row(run: Run, result: dict) -> dict:
+    final = result["final"]
+    layers = result["layers"]
+    diverged = result["diverged"]
+    return {
+        "label": run.label,
+        "role": run.role,
+        "config": result["config"],
+        "loss": pm(final["loss"]),
+        "test_accuracy": pm(final["test_accuracy"], fmt.pct),
+        "diverged": (f"{len(diverged)}/{result['n_seeds']} (epoch " +
+                     ", ".join(str(d["epoch"]) for d in diverged) + ")") if diverged else "none",
+        "act_std_last": num(layers[-1]["activation_std"]["mean"]) if layers else fmt.MISSING,
+        "grad_std_first": num(layers[0]["gradient_std"]["mean"]) if layers else fmt.MISSING,
+        "saturated": fmt.pct(_avg(l["saturated_fraction"]["mean"] for l in layers)) if layers else fmt.MISSING,
+    }
+
+
+def _avg(values) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+def setup_text(exp: Experiment) -> str:
+    """What the runs share, in one line, and what varies."""
+    configs = exp.configs
+    untrained = all(c.epochs == 0 for c in configs)
+    fields = ("dataset", "activation", "depth", "width") if untrained else (
+        "dataset", "activation", "depth", "width", "epochs", "batch_size", "lr", "momentum")
+    shared, varies = [], []
+    for f in fields:
+        values = [str(v) for v in sorted({getattr(c, f) for c in configs})]
+        (shared if len(values) == 1 else varies).append((f, values))
+    names = {"batch_size": "batch", "lr": "learning rate"}
+    parts = [f"{names.get(f, f)} {v[0]}" for f, v in shared]
+    text = ", ".join(parts)
+    if varies:
+        text += "; varying " + ", ".join(f"{names.get(f, f)} ({', '.join(v)})" for f, v in varies)
+    seeds = configs[0].seeds
+    seeds_text = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+    if untrained:
+        return f"{text}; {seeds_text}; not trained: the network at initialisation, float32."
+    return f"{text}; {seeds_text}; SGD" + (
+        " with momentum" if any(c.momentum for c in configs) else "") + ", softmax cross-entropy, float32."
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    status: str
+    label: str
+    icon: str
+    admonition: str
+    measured: str
+    detail: str
+    numbers: object          # the rule's numbers dataclass
+    checks: tuple
+
+    @classmethod
+    def of(cls, v: Verdict) -> "VerdictView":
+        kind, icon, label = STATUS[v.status]
+        return cls(v.status, label, icon, kind, v.measured, v.detail, v.numbers, v.checks)
+
+
+@dataclass(frozen=True)
+class ExperimentView:
+    exp: Experiment = field(repr=False)
+    verdict: VerdictView
+    setup: str
+    rows: list
+    figures: dict            # {kind: figure dict}
+    keys: dict               # {run label: cache key}
+    results: dict = field(repr=False)   # {Run: result}
+
+    def __getattr__(self, name):             # id, title, claim, source, page, measure
+        if name.startswith("_") or name == "exp":    # (copy/pickle probe a half-built instance)
+            raise AttributeError(name)
+        return getattr(self.exp, name)
+
+    def result(self, role: str | None = None, **fields) -> dict:
+        """The result of the one run with this role and these config fields."""
+        return self.results[self.exp.one(role, **fields)]
+
+
+def experiment_view(exp: Experiment, results: dict, keys: dict, verdict: Verdict, figures: list) -> ExperimentView:
+    return ExperimentView(exp, VerdictView.of(verdict), setup_text(exp),
+                          [run_row(r, results[r]) for r in exp.runs], {f["kind"]: f for f in figures},
+                          keys, results)
+
+
+def matrix_tables(results: dict) -> dict:
+    """{dataset: {"inits", "acts", "cells": {init: {act: text}}}}: mean test accuracy of the matrix runs
+    ({Run: result}); rows and columns in the runs' order."""
+    tables = {}
+    for run, r in results.items():
+        c = run.config
+        t = tables.setdefault(c.dataset, {"inits": [], "acts": [], "cells": {}})
+        for key, value in (("inits", c.init), ("acts", c.activation)):
+            if value not in t[key]:
+                t[key].append(value)
+        stat = r["final"]["test_accuracy"]
+        text = pm(stat, fmt.pct) if stat["mean"] is not None else "diverged"
+        if r["diverged"] and stat["mean"] is not None:
+            text += f" ({len(r['diverged'])} diverged)"
+        t["cells"].setdefault(c.init, {})[c.activation] = text
+    return tables
+
+
+def init_rows() -> list[dict]:
+    """Every initialiser of the registry, in registry order: the site's initialiser tables."""
+    return [{"name": name, "family": info.family, "summary": info.summary, "formula": info.formula,
+             "formula_tex": info.formula_tex, "keras": info.keras, "pytorch": info.pytorch,
+             "source": info.source, "bias": info.default_bias}
+            for name, info in initializers.INITIALIZERS.items()]
