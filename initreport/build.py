@@ -9,7 +9,6 @@ them rendered; the site is built in a temporary directory and swapped into place
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -22,9 +21,11 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import __version__
-from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint, run_key
+from . import events
+from .cache import ResultCache, atomic_write, canonical_json
+from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
-from .experiments import Experiment, build_catalogue, catalogue_configs
+from .experiments import build_catalogue, catalogue_configs
 from .runner import RunConfig, group_stacks, run_stack
 
 CACHE_DIR = ".initreport-cache"
@@ -87,11 +88,12 @@ class _Pool:
 
 
 def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool = False, jobs: int = 1,
-                  on_progress=None) -> tuple[dict, RunStats]:
+                  on_event: events.Callback = events.ignore) -> tuple[dict, RunStats]:
     """Results of every configuration, from the cache where possible.
 
-    ``on_progress(n, cached)`` is called as configurations are resolved. Each finished stack
-    is written to the cache at once, so an interrupted build keeps its finished work.
+    Emits one :class:`~initreport.events.RunsResolved` after consulting the cache and one
+    :class:`~initreport.events.RunFinished` per stack trained. Each finished stack is written
+    to the cache at once, so an interrupted build keeps its finished work.
     """
     start = time.perf_counter()
     stats = RunStats(total=len(configs))
@@ -103,11 +105,10 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
         if hit is not None:
             results[c] = hit
             stats.cached += 1
-            if on_progress:
-                on_progress(1, True)
         else:
             todo.append(c)
     stats.discarded = len(cache.discarded)
+    on_event(events.RunsResolved(len(configs), stats.cached, stats.discarded))
     # Largest stacks first, so the parallel tail is short.
     groups = sorted(group_stacks(todo), key=lambda g: -_stack_cost(g))
 
@@ -116,9 +117,9 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
             cache.put(keys[c], r)
             results[c] = r
         stats.ran += len(group)
-        stats.stack_seconds.append((_stack_label(group), round(seconds, 3), sum(len(c.seeds) for c in group)))
-        if on_progress:
-            on_progress(len(group), False)
+        members = sum(len(c.seeds) for c in group)
+        stats.stack_seconds.append((_stack_label(group), round(seconds, 3), members))
+        on_event(events.RunFinished(len(group), members, seconds, _stack_label(group)))
 
     if jobs <= 1 or len(groups) <= 1:
         # In this process; a single stack (one changed experiment, say) still gets every core,
@@ -144,79 +145,98 @@ def _stack_cost(group: list[RunConfig]) -> float:
 
 
 # ---------------------------------------------------------------------------------------
-# Figures: rendered once per experiment and result set, kept in the cache directory
+# Figures: one cache folder per experiment and kind, keyed by what that figure depends on
 
 
-def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
+def exp_runs(exp) -> list:
+    """The experiment's runs as ``Run`` objects, in run order."""
+    from .catalogue.model import Run
+    # adapter until the catalogue lands: the old catalogue gives (label, RunConfig) pairs
+    return [r if isinstance(r, Run) else Run(role="", config=r[1], label=r[0]) for r in exp.runs]
+
+
+def _handle(exp, run):
+    """How ``by_exp``/``keys_by_exp`` index a run: the Run itself, or its label in the old catalogue."""
+    return run if not exp.runs or not isinstance(exp.runs[0], tuple) else run.label
+
+
+def _render_one(exp, kind: str, runs: list, out_dir: str) -> dict:
+    """Draw one figure kind of one experiment into ``out_dir``; its Figure record as a dict."""
+    from dataclasses import asdict, replace
+
     from . import figures
-    import matplotlib
-    source = Path(figures.__file__).read_bytes()
-    payload = canonical_json({"id": exp.id, "kinds": list(exp.figures), "runs": run_keys,
-                              "matplotlib": matplotlib.__version__})
-    return hashlib.sha256(source + payload.encode()).hexdigest()
+    if hasattr(figures, "render"):
+        return asdict(figures.render(kind, exp, runs, Path(out_dir)))
+    # until the figures package lands: the old API draws an experiment's kinds from {label: result}
+    [fig] = figures.render_experiment(replace(exp, figures=(kind,)), {r.label: res for r, res in runs},
+                                      Path(out_dir))
+    return asdict(fig)
 
 
-def _render_one(exp: Experiment, runs: dict, out_dir: str) -> list[dict]:
-    from dataclasses import asdict
+def _cached_figure(folder: Path) -> dict | None:
+    """The Figure record of a cache folder, or None when absent or not valid (then it is re-rendered)."""
+    try:
+        entry = json.loads((folder / "figure.json").read_text())
+        names = [entry["light"], entry["dark"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(n, str) and n == Path(n).name and not n.startswith(".") and (folder / n).is_file()
+               for n in names):
+        return None
+    return dict(entry, folder=str(folder))
 
-    from . import figures
-    return [asdict(f) for f in figures.render_experiment(exp, runs, Path(out_dir))]
 
+def render_figures(experiments: list, results_by_exp: dict, keys_by_exp: dict, cache_root: Path,
+                   jobs: int = 1) -> tuple[dict, int, int]:
+    """Figures of every experiment: ``{exp_id: [figure dict]}`` in each experiment's kind order,
+    with the numbers of figures rendered and reused.
 
-def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys_by_exp: dict,
-                   cache_root: Path, jobs: int = 1) -> tuple[dict, int, int]:
-    """Figures of every experiment: {exp_id: [figure dict]}, with (rendered, reused) counts.
-
-    Each experiment's figures live in ``cache_root/figures/<key>/`` with a ``figures.json``;
-    a key that exists is reused as it is.
+    Each (experiment, kind) lives in ``cache_root/figures/<key>/`` with a ``figure.json``; a
+    valid folder for the key is reused as it is, so a change to one kind re-renders only it.
     """
-    out: dict[str, list[dict]] = {}
+    slots: dict[tuple[str, str], dict] = {}
     todo = []
     for exp in experiments:
-        if not exp.figures:
-            out[exp.id] = []
-            continue
-        key = figure_key(exp, run_keys_by_exp[exp.id])
-        folder = cache_root / "figures" / key
-        meta = folder / "figures.json"
-        if meta.exists():
-            try:
-                out[exp.id] = [dict(f, folder=str(folder)) for f in json.loads(meta.read_text())]
-                continue
-            except ValueError:
+        runs = exp_runs(exp)
+        described = [(r.role, r.label, keys_by_exp[exp.id][_handle(exp, r)]) for r in runs]
+        for kind in exp.figures:
+            folder = cache_root / "figures" / figure_key(exp, kind, described)
+            hit = _cached_figure(folder)
+            if hit is not None:
+                slots[exp.id, kind] = hit
+            else:
                 shutil.rmtree(folder, ignore_errors=True)
-        todo.append((exp, folder))
+                pairs = [(r, results_by_exp[exp.id][_handle(exp, r)]) for r in runs]
+                todo.append((exp, kind, pairs, folder))
 
-    def finish(exp, folder, tmp, figs):
-        atomic_write(tmp / "figures.json", canonical_json(figs))
+    tmp_root = cache_root / "figures" / f".tmp-{os.getpid()}"
+
+    def finish(task, tmp, fig):
+        exp, kind, _, folder = task
+        atomic_write(tmp / "figure.json", canonical_json(fig))
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
-        out[exp.id] = [dict(f, folder=str(folder)) for f in figs]
+        slots[exp.id, kind] = dict(fig, folder=str(folder))
 
-    tmp_root = cache_root / "figures" / ".tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
     staged = []
-    for exp, folder in todo:
-        tmp = Path(tmp_root / f"{exp.id}-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
+    for i, task in enumerate(todo):
+        tmp = tmp_root / str(i)
         tmp.mkdir(parents=True)
-        staged.append((exp, folder, tmp))
+        staged.append((task, tmp))
     try:
         if jobs <= 1 or len(staged) <= 1:
-            for exp, folder, tmp in staged:
-                finish(exp, folder, tmp, _render_one(exp, results_by_exp[exp.id], str(tmp)))
+            for task, tmp in staged:
+                finish(task, tmp, _render_one(task[0], task[1], task[2], str(tmp)))
         else:
             with _Pool(min(jobs, len(staged))) as pool:
-                futures = {pool.submit(_render_one, exp, results_by_exp[exp.id], str(tmp)):
-                           (exp, folder, tmp) for exp, folder, tmp in staged}
-                for fut in list(futures):
-                    exp, folder, tmp = futures[fut]
-                    finish(exp, folder, tmp, fut.result())
+                futures = [(pool.submit(_render_one, t[0], t[1], t[2], str(tmp)), t, tmp) for t, tmp in staged]
+                for fut, task, tmp in futures:
+                    finish(task, tmp, fut.result())
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
-    reused = sum(1 for e in experiments if e.figures) - len(staged)
-    return out, len(staged), reused
+    out = {e.id: [slots[e.id, k] for k in e.figures] for e in experiments}
+    return out, len(staged), len(slots) - len(staged)
 
 
 # ---------------------------------------------------------------------------------------
@@ -259,19 +279,20 @@ def versions() -> dict:
 
 
 def build(project_dir: Path, *, profile: str | None = None, force: bool = False, jobs: int = 1,
-          site_dir: Path | None = None, on_progress=None, on_stage=None, settings=None) -> BuildReport:
-    """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem."""
+          site_dir: Path | None = None, on_event: events.Callback | None = None, settings=None) -> BuildReport:
+    """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem.
+
+    Progress goes to ``on_event`` as typed events (:mod:`initreport.events`).
+    """
     from . import pages
-    from .site import build_site
+    from .site import build_site, check_site_dir
 
     start = time.perf_counter()
-    from .site import check_site_dir
-
+    emit = on_event or events.ignore
     project_dir = Path(project_dir).resolve()
     check_project(project_dir)
     site_dir = check_site_dir(project_dir, site_dir)     # refuse a bad site directory before any work
     pages.check_templates(project_dir)                   # and a broken template
-    stage = on_stage or (lambda msg: None)
     if settings is None:
         from .settings import load_settings
         settings = load_settings(project_dir)
@@ -280,17 +301,20 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     configs = catalogue_configs(experiments)
     cache = ResultCache(project_dir / CACHE_DIR)
 
-    stage(f"Running {len(configs)} runs of {len(experiments)} experiments (profile {prof.name})")
-    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_progress=on_progress)
+    emit(events.StageStarted("runs", len(configs),
+                             f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name})"))
+    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit)
 
-    by_exp = {e.id: {label: results[c] for label, c in e.runs} for e in experiments}
-    keys_by_exp = {e.id: {label: run_key(c) for label, c in e.runs} for e in experiments}
+    runs_by_exp = {e.id: [(_handle(e, r), r.config) for r in exp_runs(e)] for e in experiments}
+    by_exp = {e.id: {h: results[c] for h, c in runs_by_exp[e.id]} for e in experiments}
+    keys_by_exp = {e.id: {h: run_key(c) for h, c in runs_by_exp[e.id]} for e in experiments}
     verdicts = {e.id: e.verdict(by_exp[e.id]) for e in experiments}
 
-    stage("Rendering figures")
+    emit(events.StageStarted("figures", sum(len(e.figures) for e in experiments), "rendering figures"))
     figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR, jobs=jobs)
+    emit(events.FiguresDone(rendered, reused))
 
-    stage("Writing pages")
+    emit(events.StageStarted("pages", None, "writing pages"))
     provenance = {
         "profile": prof.name, "versions": versions(), "engine": engine_fingerprint(),
         "runs": {"total": stats.total, "cached": stats.cached, "ran": stats.ran,
@@ -302,7 +326,9 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     docs = project_dir / "docs"
     written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,
                                 prof, provenance)
+    emit(events.PagesWritten(written))
 
-    stage("Building the site")
+    emit(events.StageStarted("site", 1, "building the site"))
     site = build_site(project_dir, site_dir)
+    emit(events.SiteBuilt(site))
     return BuildReport(prof.name, stats, rendered, reused, written, site, time.perf_counter() - start, verdicts)

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from initreport.cli import main
+from initreport.fmt import parse
 
 
 def invoke(*args):
@@ -23,7 +24,8 @@ def test_run_prints_summary_and_writes_json(tmp_path):
     assert len(rows) == 2
     for row in rows:
         layer, mean, std, grad, *_ = row.split()
-        assert float(std) > 0 and float(grad) > 0, row
+        assert parse(std) > 0 and parse(grad) > 0, row
+        assert "<" not in row, row          # the text target: no HTML reaches the terminal
     data = json.loads(out.read_text())
     assert len(data["layers"]) == 2
     assert all("activation_std" in l and "gradient_std" in l for l in data["layers"])
