@@ -194,3 +194,8 @@ def test_editing_one_figure_kind_rerenders_only_that_kind(quick_project, tmp_pat
     assert (report.figures_rendered, report.figures_reused) == (kinds.count("loss_curves"),
                                                                 len(kinds) - kinds.count("loss_curves"))
     assert events.FiguresDone(report.figures_rendered, report.figures_reused) in seen
+    # the build reported itself through typed events, stage by stage
+    assert [e.stage for e in seen if isinstance(e, events.StageStarted)] == list(events.STAGES)
+    assert events.RunsResolved(len(quick_configs()), len(quick_configs()), 0) in seen
+    assert not any(isinstance(e, events.RunFinished) for e in seen)
+    assert seen[-1] == events.SiteBuilt(report.site_dir)
