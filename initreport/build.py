@@ -186,6 +186,15 @@ def _cached_figure(folder: Path) -> dict | None:
     return dict(entry, folder=str(folder))
 
 
+def _remove_dead_temporaries(figures_root: Path) -> None:
+    """Staging folders ``.tmp-<pid>`` left by a build that was killed (their process is gone)."""
+    from .site import _pid_alive
+    for path in figures_root.glob(".tmp-*"):
+        pid = path.name[len(".tmp-"):]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))) and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def render_figures(experiments: list, results_by_exp: dict, keys_by_exp: dict, cache_root: Path,
                    jobs: int = 1) -> tuple[dict, int, int]:
     """Figures of every experiment: ``{exp_id: [figure dict]}`` in each experiment's kind order,
@@ -210,6 +219,7 @@ def render_figures(experiments: list, results_by_exp: dict, keys_by_exp: dict, c
                 todo.append((exp, kind, pairs, folder))
 
     tmp_root = cache_root / "figures" / f".tmp-{os.getpid()}"
+    _remove_dead_temporaries(cache_root / "figures")
 
     def finish(task, tmp, fig):
         exp, kind, _, folder = task
