@@ -100,6 +100,22 @@ def test_editing_one_initialiser_changes_exactly_the_keys_of_its_runs(pkg):
     assert changed(before, keys_of(pkg)) == indices(lambda c: c.init == "large_random") != set()
 
 
+def test_adding_an_initialiser_changes_no_key(pkg):
+    before = keys_of(pkg)
+    with open(pkg / "initreport" / "initializers.py", "a", encoding="utf-8") as f:
+        f.write('''
+
+def tiny_normal(rng, fan_in, fan_out, dtype=np.float32):
+    """N(0, 0.001^2): a new initialiser that no experiment uses yet."""
+    return (rng.standard_normal((fan_in, fan_out)) * 0.001).astype(dtype, copy=False)
+
+
+INITIALIZERS["tiny_normal"] = _info(tiny_normal, "other", "Tiny Gaussian weights.", "0.001 N(0, 1)",
+                                    "0.001 N(0, 1)", "a test", None, None, _fixed(0.0, 0.001))
+''')
+    assert keys_of(pkg) == before
+
+
 def test_editing_the_variance_scaling_core_changes_every_initialiser_built_on_it(pkg):
     before = keys_of(pkg)
     edit(pkg, "initializers.py", "        std = math.sqrt(scale / _fan(mode, fan_in, fan_out))\n        shape",
