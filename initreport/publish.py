@@ -222,12 +222,18 @@ def publish(project_dir: Path, site_dir: Path, *, remote: str = "origin", branch
 
 
 def _fetch(top: Path, remote: str, branch: str) -> str | None:
-    """The remote branch's tip (fetched, so its commits can be checked), or None if it does not exist."""
+    """The remote branch's tip, its commits fetched so they can be checked, or None if it does not exist.
+
+    The fetch writes no ref (no remote-tracking branch, no FETCH_HEAD), so a refused publish moves nothing.
+    """
     probe = _git(top, "ls-remote", "--exit-code", "--heads", remote, f"refs/heads/{branch}")
     if probe.returncode == 2:
         return None
     if probe.returncode != 0:
         raise InitReportError(f"cannot reach git remote {remote!r}: {_last_line(probe.stderr)}")
-    _git(top, "fetch", "--quiet", "--no-tags", remote,
-         f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", check=True)
-    return _rev(top, f"refs/remotes/{remote}/{branch}")
+    tip = probe.stdout.split()[0]
+    _git(top, "fetch", "--quiet", "--no-tags", "--refmap=", "--no-write-fetch-head", remote,
+         f"refs/heads/{branch}", check=True)
+    if _rev(top, tip) is None:
+        raise InitReportError(f"could not fetch {branch!r} from {remote!r} (it moved meanwhile?); publish again")
+    return tip

@@ -162,13 +162,16 @@ def refs(repo) -> tuple[str, str, str]:
 
 
 @pytest.mark.parametrize("remote_has_main", [True, False])
-def test_detached_head_onto_the_source_branch_refuses_and_moves_nothing(repo, remote_has_main):
+def test_detached_head_onto_the_source_branch_refuses_and_moves_nothing(repo, remote_has_main, tmp_path):
     if remote_has_main:
         git(repo["project"], "push", "-q", "origin", "main")
+        # the remote's main moves on, so a fetch into the tracking branch would show as a moved ref
+        _commit_elsewhere(tmp_path, repo["origin"], {"README.md": "changed elsewhere\n"}, "elsewhere", "main")
     publish(repo["project"], repo["site"])                    # a gh-pages branch exists too
     git(repo["project"], "checkout", "-q", "--detach", "HEAD")  # as CI does for tags and pull requests
     before = refs(repo)
-    with pytest.raises(InitReportError, match="refusing to publish onto 'main'.*not site commits.*initial") as info:
+    with pytest.raises(InitReportError, match=r"refusing to publish onto 'main': it holds commits that are not site "
+                       r"commits \([0-9a-f]{12} '(initial|elsewhere)'") as info:
         publish(repo["project"], repo["site"], branch="main")
     assert "\n" not in str(info.value)
     with pytest.raises(InitReportError, match="not site commits"):
