@@ -79,9 +79,17 @@ def _dirty_paths(top: Path, ignore: Path | None) -> list[str]:
     return paths
 
 
-def _rev(top: Path, ref: str) -> str | None:
-    out = _git(top, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").stdout.strip()
+def _local_tip(top: Path, branch: str) -> str | None:
+    """The local branch's commit, by its exact ref name (no abbreviation rules), or None."""
+    out = _git(top, "show-ref", "--verify", "--hash", f"refs/heads/{branch}").stdout.strip()
     return out or None
+
+
+def _ambiguous(branch: str) -> tuple[str, ...]:
+    """Refs that git's abbreviation rules could take for ``refs/heads/<branch>`` when that does not exist."""
+    full = f"refs/heads/{branch}"
+    return (f"refs/{full}", f"refs/tags/{full}", f"refs/heads/{full}", f"refs/remotes/{full}",
+            f"refs/remotes/{full}/HEAD")
 
 
 def _checked_out_branches(top: Path) -> set[str]:
@@ -181,6 +189,8 @@ def publish(project_dir: Path, site_dir: Path, *, remote: str = "origin", branch
     top = _check_inputs(project_dir, site_dir)
     if _git(top, "check-ref-format", "--branch", branch).returncode != 0 or branch.startswith("-"):
         raise InitReportError(f"{branch!r} is not a valid branch name")
+    if branch.startswith("refs/"):
+        raise InitReportError(f"give the branch's short name, not a ref ({branch!r})")
     proc = _git(top, "remote", "get-url", remote)
     if proc.returncode != 0:
         raise InitReportError(
@@ -197,7 +207,7 @@ def publish(project_dir: Path, site_dir: Path, *, remote: str = "origin", branch
             raise InitReportError(f"git {key} is not set; run: git config {key} <value>")
 
     remote_tip = _fetch(top, remote, branch)
-    local_tip = _rev(top, f"refs/heads/{branch}")
+    local_tip = _local_tip(top, branch)
     _check_target(top, branch, [t for t in dict.fromkeys((local_tip, remote_tip)) if t], project_dir)
 
     head = _git(top, "rev-parse", "--short=12", "HEAD").stdout.strip() or "an unborn branch"
@@ -216,6 +226,8 @@ def publish(project_dir: Path, site_dir: Path, *, remote: str = "origin", branch
         rejected = "[rejected]" in output or "non-fast-forward" in output or "stale info" in output
         hint = " (the remote branch changed meanwhile; publish again)" if rejected else ""
         raise InitReportError(f"pushing {branch!r} to {remote!r} failed: {_last_line(output)}{hint}")
+    if f":refs/heads/{branch}\t" not in proc.stdout:      # git --porcelain names the ref it updated
+        raise InitReportError(f"pushing {branch!r} to {remote!r}: git reported no update of refs/heads/{branch}")
     _git(top, "update-ref", "-m", "initreport publish", f"refs/heads/{branch}", commit, check=True)
     _git(top, "update-ref", f"refs/remotes/{remote}/{branch}", commit)
     return f"published {site_dir} to branch {branch} at {commit[:12]} on remote {remote} ({_redact(remote_url)})"
@@ -224,16 +236,23 @@ def publish(project_dir: Path, site_dir: Path, *, remote: str = "origin", branch
 def _fetch(top: Path, remote: str, branch: str) -> str | None:
     """The remote branch's tip, its commits fetched so they can be checked, or None if it does not exist.
 
-    The fetch writes no ref (no remote-tracking branch, no FETCH_HEAD), so a refused publish moves nothing.
+    Refs are matched by their exact names; a remote ref that git could confuse with the branch is
+    refused. The fetch writes no ref (no remote-tracking branch, no FETCH_HEAD), so a refused
+    publish moves nothing.
     """
-    probe = _git(top, "ls-remote", "--exit-code", "--heads", remote, f"refs/heads/{branch}")
-    if probe.returncode == 2:
+    listing = _git(top, "ls-remote", remote)
+    if listing.returncode != 0:
+        raise InitReportError(f"cannot reach git remote {remote!r}: {_last_line(listing.stderr)}")
+    refs = {ref: sha for sha, ref in (ln.split("\t", 1) for ln in listing.stdout.splitlines() if "\t" in ln)}
+    confusable = [ref for ref in _ambiguous(branch) if ref in refs]
+    if confusable:
+        raise InitReportError(f"refusing to publish onto {branch!r}: remote {remote!r} has a ref git could "
+                              f"confuse with it ({confusable[0]}); remove that ref or pick another branch")
+    tip = refs.get(f"refs/heads/{branch}")
+    if tip is None:
         return None
-    if probe.returncode != 0:
-        raise InitReportError(f"cannot reach git remote {remote!r}: {_last_line(probe.stderr)}")
-    tip = probe.stdout.split()[0]
     _git(top, "fetch", "--quiet", "--no-tags", "--refmap=", "--no-write-fetch-head", remote,
          f"refs/heads/{branch}", check=True)
-    if _rev(top, tip) is None:
+    if _git(top, "cat-file", "-e", f"{tip}^{{commit}}").returncode != 0:
         raise InitReportError(f"could not fetch {branch!r} from {remote!r} (it moved meanwhile?); publish again")
     return tip

@@ -202,6 +202,23 @@ def test_a_branch_holding_the_source_is_refused_even_when_marked(repo, tmp_path)
     assert refs(repo) == before
 
 
+def test_names_git_could_take_for_another_ref_are_refused(repo):
+    git(repo["project"], "checkout", "-q", "--detach")
+    git(repo["project"], "push", "-q", "origin", "main:refs/heads/refs/heads/main")   # a confusable ref
+    before = refs(repo)
+    with pytest.raises(InitReportError, match="short name"):
+        publish(repo["project"], repo["site"], branch="refs/heads/main")
+    assert refs(repo) == before
+    git(repo["project"], "branch", "-q", "-D", "main")       # no local main: only the remote is checked
+    before = refs(repo)
+    with pytest.raises(InitReportError, match="could confuse with it"):
+        publish(repo["project"], repo["site"], branch="main")
+    for bad in ("HEAD", "-x", "main~1", "a..b"):
+        with pytest.raises(InitReportError, match="not a valid branch name"):
+            publish(repo["project"], repo["site"], branch=bad)
+    assert refs(repo) == before
+
+
 def test_cli_refusal_is_one_line(repo, monkeypatch):
     from click.testing import CliRunner
 
