@@ -3,10 +3,11 @@
 A **run's key** is the SHA-256 of
 
 * the *engine core* every run executes: the whole of ``network.py`` and ``diagnostics.py``;
-  from ``runner.py`` the training call and the reduction to a result (:func:`runner.run_stack`
-  and everything of that module it uses, transitively) and :class:`runner.RunConfig`; the shared
-  initialiser machinery (:func:`initializers.initialize` and :class:`initializers.InitInfo`)
-  and the shared activation code (:class:`activations.Activation`, the softmax cross-entropy);
+  :func:`runner.run_stack` (training and the reduction to a result) and :class:`runner.RunConfig`
+  with everything they use, transitively, followed into the engine modules (:data:`ENGINE_MODULES`)
+  but not into ``datasets.py`` or ``errors.py``; the shared initialiser machinery
+  (:func:`initializers.initialize`, :class:`initializers.InitInfo`) and the shared activation
+  code (:class:`activations.Activation`, the softmax cross-entropy);
 * the code of the run's **initialiser**: its registry function plus every function, class and
   constant of ``initializers.py`` it uses, transitively (for Glorot/He/LeCun that includes the
   variance-scaling core and the closure's parameters), and its registry entry's defaults;
@@ -15,9 +16,9 @@ A **run's key** is the SHA-256 of
 * the run's **configuration**, and the versions of Python and NumPy, and :data:`KEY_SCHEME`.
 
 "Uses" is read from the compiled code: the global names a function's code (and the code of
-functions nested in it) refers to, looked up in its module. Names imported from other modules
-are not followed: the engine files above are hashed as a whole, and libraries count through
-their versions. Registries (dicts, lists) are not hashed as a whole; the entry a run uses is.
+functions nested in it) refers to, looked up in its module, and the ``module.name`` attributes
+it reads of an engine module. Other modules are not followed (libraries count through their
+versions). Registries (dicts, lists) are not hashed as a whole; the entry a run uses is.
 
 A **figure's key** (one per experiment and figure kind) is the SHA-256 of the kind's
 fingerprint (its own function and the figures' shared style: ``figures.fingerprint(kind)``),
@@ -29,9 +30,11 @@ figure kind re-renders only that kind, and editing the engine core reruns everyt
 from __future__ import annotations
 
 import dataclasses
+import dis
 import hashlib
 import inspect
 import platform
+import sys
 import types
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +43,10 @@ import numpy as np
 
 # Bump when the way keys are formed changes, so no entry keyed the old way is ever served.
 KEY_SCHEME = "initreport.keys/2"
+
+# The modules whose code the engine core is followed into from runner.run_stack (not datasets.py:
+# a dataset counts by its arrays; not errors.py: messages change no number).
+ENGINE_MODULES = ("runner", "network", "diagnostics", "initializers", "activations")
 
 _SIMPLE = (int, float, complex, str, bytes, bool, type(None))
 
@@ -78,50 +85,76 @@ def _functions_of(cls: type):
             yield member
 
 
-def source_closure(roots: dict[str, object], module: types.ModuleType) -> dict[str, str]:
+def _module_attributes(code: types.CodeType, module_names: set[str]) -> set[tuple[str, str]]:
+    """``(module global, attribute)`` pairs the code reads as ``module.attribute``, nested code included."""
+    pairs = set()
+    previous = None
+    for ins in dis.get_instructions(code):
+        if previous is not None and ins.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            pairs.add((previous, ins.argval))
+        previous = ins.argval if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and ins.argval in module_names else None
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            pairs |= _module_attributes(const, module_names)
+    return pairs
+
+
+def source_closure(roots: dict[str, object], module: types.ModuleType, follow=()) -> dict[str, str]:
     """``{name: text}`` for ``roots`` and every global of ``module`` they use, transitively.
 
-    Functions and classes of the module contribute their source; a function made inside
-    another (a closure such as ``variance_scaling(2.0, "fan_in", "uniform")``) contributes the
-    enclosing function's source and the values it captured; simple constants their ``repr``.
-    Anything else (imports, registries) is left out; see the module docstring.
+    Functions and classes contribute their source; a function made inside another (a closure
+    such as ``variance_scaling(2.0, "fan_in", "uniform")``) contributes the enclosing function's
+    source and the values it captured; simple constants their ``repr``. What the code takes from
+    a module named in ``follow`` (``from .x import f``, or ``x.f``) is followed into that module
+    the same way. Anything else (other imports, registries) is left out; see the module docstring.
     """
-    g = vars(module)
+    follow = {module.__name__, *follow}
     out: dict[str, str] = {}
-    todo = list(roots.items())
+    todo = [(module, name, obj) for name, obj in roots.items()]
     while todo:
-        name, obj = todo.pop()
-        if name in out:
+        mod, name, obj = todo.pop()
+        home = getattr(obj, "__module__", None)
+        if isinstance(obj, (types.FunctionType, type)) and home != mod.__name__:
+            if home in follow and "<locals>" not in obj.__qualname__:    # imported: follow it home
+                todo.append((sys.modules[home], obj.__name__, obj))
             continue
+        key = f"{mod.__name__}.{name}"
+        if key in out:
+            continue
+        g = vars(mod)
         codes: list[types.CodeType] = []
-        if isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__:
-            qualname = obj.__qualname__
-            if "<locals>" in qualname:
-                owner = qualname.split(".")[0]
+        if isinstance(obj, types.FunctionType):
+            if "<locals>" in obj.__qualname__:
+                owner = obj.__qualname__.split(".")[0]
                 cells = dict(zip(obj.__code__.co_freevars, (c.cell_contents for c in obj.__closure__ or ())))
-                out[name] = f"closure made by {owner}: " + repr(sorted(
+                out[key] = f"closure made by {owner}: " + repr(sorted(
                     (k, repr(v) if _is_simple(v) else "") for k, v in cells.items()))
-                todo += [(f"{name}.{k}", v) for k, v in cells.items() if not _is_simple(v)]
+                todo += [(mod, f"{name}.{k}", v) for k, v in cells.items() if not _is_simple(v)]
                 if owner in g:
-                    todo.append((owner, g[owner]))
+                    todo.append((mod, owner, g[owner]))
             else:
-                out[name] = inspect.getsource(obj)
+                out[key] = inspect.getsource(obj)
             codes.append(obj.__code__)
-        elif isinstance(obj, type) and obj.__module__ == module.__name__:
-            out[name] = inspect.getsource(obj)
+        elif isinstance(obj, type):
+            out[key] = inspect.getsource(obj)
             codes += [f.__code__ for f in _functions_of(obj)]
         elif _is_simple(obj):
-            out[name] = repr(obj)
-        else:
-            continue
+            out[key] = repr(obj)
         for code in codes:
-            todo += [(n, g[n]) for n in sorted(_code_names(code))
-                     if n in g and n not in out and not n.startswith("__")]
+            todo += [(mod, n, g[n]) for n in sorted(_code_names(code))
+                     if n in g and not n.startswith("__") and not isinstance(g[n], types.ModuleType)]
+            modules = {n for n in code.co_names if isinstance(g.get(n), types.ModuleType) and g[n].__name__ in follow}
+            modules |= {n for c in code.co_consts if isinstance(c, types.CodeType) for n in c.co_names
+                        if isinstance(g.get(n), types.ModuleType) and g[n].__name__ in follow}
+            for n, attr in sorted(_module_attributes(code, modules)):
+                target = g[n]
+                if attr in vars(target):
+                    todo.append((target, attr, vars(target)[attr]))
     return out
 
 
-def _hash_closure(roots: dict[str, object], module: types.ModuleType) -> str:
-    parts = source_closure(roots, module)
+def _hash_closure(roots: dict[str, object], module: types.ModuleType, follow=()) -> str:
+    parts = source_closure(roots, module, follow)
     return _sha(module.__name__, *(f"{k}\0{v}" for k, v in sorted(parts.items())))
 
 
@@ -134,7 +167,8 @@ def engine_fingerprint() -> str:
     files = [_sha(name, (root / name).read_bytes()) for name in ("network.py", "diagnostics.py")]
     return _sha(
         KEY_SCHEME, *files,
-        _hash_closure({"run_stack": runner.run_stack, "RunConfig": runner.RunConfig}, runner),
+        _hash_closure({"run_stack": runner.run_stack, "RunConfig": runner.RunConfig}, runner,
+                      follow=[f"initreport.{m}" for m in ENGINE_MODULES]),
         _hash_closure({"initialize": initializers.initialize, "InitInfo": initializers.InitInfo}, initializers),
         _hash_closure({"Activation": activations.Activation, "get_activation": activations.get_activation,
                        "softmax_cross_entropy": activations.softmax_cross_entropy,
