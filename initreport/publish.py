@@ -228,7 +228,8 @@ def publish(project_dir: Path, site_dir: Path, *, remote: str = "origin", branch
         raise InitReportError(f"pushing {branch!r} to {remote!r} failed: {_last_line(output)}{hint}")
     if f":refs/heads/{branch}\t" not in proc.stdout:      # git --porcelain names the ref it updated
         raise InitReportError(f"pushing {branch!r} to {remote!r}: git reported no update of refs/heads/{branch}")
-    _git(top, "update-ref", "-m", "initreport publish", f"refs/heads/{branch}", commit, check=True)
+    # Compare-and-swap: the local branch moves only from the tip that was checked (or is created).
+    _git(top, "update-ref", "-m", "initreport publish", f"refs/heads/{branch}", commit, local_tip or "", check=True)
     _git(top, "update-ref", f"refs/remotes/{remote}/{branch}", commit)
     return f"published {site_dir} to branch {branch} at {commit[:12]} on remote {remote} ({_redact(remote_url)})"
 
