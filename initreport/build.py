@@ -155,21 +155,17 @@ def exp_runs(exp) -> list:
     return [r if isinstance(r, Run) else Run(role="", config=r[1], label=r[0]) for r in exp.runs]
 
 
-def _handle(exp, run):
-    """How ``by_exp``/``keys_by_exp`` index a run: the Run itself, or its label in the old catalogue."""
-    return run if not exp.runs or not isinstance(exp.runs[0], tuple) else run.label
-
-
 def _render_one(exp, kind: str, runs: list, out_dir: str) -> dict:
     """Draw one figure kind of one experiment into ``out_dir``; its Figure record as a dict."""
-    from dataclasses import asdict, replace
+    from dataclasses import asdict
+    from types import SimpleNamespace
 
     from . import figures
     if hasattr(figures, "render"):
         return asdict(figures.render(kind, exp, runs, Path(out_dir)))
-    # until the figures package lands: the old API draws an experiment's kinds from {label: result}
-    [fig] = figures.render_experiment(replace(exp, figures=(kind,)), {r.label: res for r, res in runs},
-                                      Path(out_dir))
+    # until the figures package lands: the old module reads (label, config) runs and label-keyed results
+    legacy = SimpleNamespace(id=exp.id, figures=(kind,), runs=tuple((r.label, r.config) for r, _ in runs))
+    [fig] = figures.render_experiment(legacy, {r.label: res for r, res in runs}, Path(out_dir))
     return asdict(fig)
 
 
@@ -195,10 +191,9 @@ def _remove_dead_temporaries(figures_root: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def render_figures(experiments: list, results_by_exp: dict, keys_by_exp: dict, cache_root: Path,
-                   jobs: int = 1) -> tuple[dict, int, int]:
+def render_figures(experiments: list, results: dict, cache_root: Path, jobs: int = 1) -> tuple[dict, int, int]:
     """Figures of every experiment: ``{exp_id: [figure dict]}`` in each experiment's kind order,
-    with the numbers of figures rendered and reused.
+    with the numbers of figures rendered and reused. ``results`` maps each RunConfig to its result.
 
     Each (experiment, kind) lives in ``cache_root/figures/<key>/`` with a ``figure.json``; a
     valid folder for the key is reused as it is, so a change to one kind re-renders only it.
@@ -207,7 +202,7 @@ def render_figures(experiments: list, results_by_exp: dict, keys_by_exp: dict, c
     todo = []
     for exp in experiments:
         runs = exp_runs(exp)
-        described = [(r.role, r.label, keys_by_exp[exp.id][_handle(exp, r)]) for r in runs]
+        described = [(r.role, r.label, run_key(r.config)) for r in runs]
         for kind in exp.figures:
             folder = cache_root / "figures" / figure_key(exp, kind, described)
             hit = _cached_figure(folder)
@@ -215,7 +210,7 @@ def render_figures(experiments: list, results_by_exp: dict, keys_by_exp: dict, c
                 slots[exp.id, kind] = hit
             else:
                 shutil.rmtree(folder, ignore_errors=True)
-                pairs = [(r, results_by_exp[exp.id][_handle(exp, r)]) for r in runs]
+                pairs = [(r, results[r.config]) for r in runs]
                 todo.append((exp, kind, pairs, folder))
 
     tmp_root = cache_root / "figures" / f".tmp-{os.getpid()}"
@@ -315,13 +310,12 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
                              f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name})"))
     results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit)
 
-    runs_by_exp = {e.id: [(_handle(e, r), r.config) for r in exp_runs(e)] for e in experiments}
-    by_exp = {e.id: {h: results[c] for h, c in runs_by_exp[e.id]} for e in experiments}
-    keys_by_exp = {e.id: {h: run_key(c) for h, c in runs_by_exp[e.id]} for e in experiments}
+    by_exp = {e.id: {label: results[c] for label, c in e.runs} for e in experiments}
+    keys_by_exp = {e.id: {label: run_key(c) for label, c in e.runs} for e in experiments}
     verdicts = {e.id: e.verdict(by_exp[e.id]) for e in experiments}
 
     emit(events.StageStarted("figures", sum(len(e.figures) for e in experiments), "rendering figures"))
-    figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR, jobs=jobs)
+    figs, rendered, reused = render_figures(experiments, results, project_dir / CACHE_DIR, jobs=jobs)
     emit(events.FiguresDone(rendered, reused))
 
     emit(events.StageStarted("pages", None, "writing pages"))
