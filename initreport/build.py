@@ -9,7 +9,6 @@ them rendered; the site is built in a temporary directory and swapped into place
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -22,7 +21,9 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import __version__
-from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint, run_key
+from . import events
+from .cache import ResultCache, atomic_write, canonical_json
+from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
 from .catalogue import Experiment, build_catalogue, catalogue_configs, judge, validate_catalogue
 from .runner import RunConfig, group_stacks, run_stack
@@ -87,11 +88,12 @@ class _Pool:
 
 
 def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool = False, jobs: int = 1,
-                  on_progress=None) -> tuple[dict, RunStats]:
+                  on_event: events.Callback = events.ignore) -> tuple[dict, RunStats]:
     """Results of every configuration, from the cache where possible.
 
-    ``on_progress(n, cached)`` is called as configurations are resolved. Each finished stack
-    is written to the cache at once, so an interrupted build keeps its finished work.
+    Emits one :class:`~initreport.events.RunsResolved` after consulting the cache and one
+    :class:`~initreport.events.RunFinished` per stack trained. Each finished stack is written
+    to the cache at once, so an interrupted build keeps its finished work.
     """
     start = time.perf_counter()
     stats = RunStats(total=len(configs))
@@ -103,11 +105,10 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
         if hit is not None:
             results[c] = hit
             stats.cached += 1
-            if on_progress:
-                on_progress(1, True)
         else:
             todo.append(c)
     stats.discarded = len(cache.discarded)
+    on_event(events.RunsResolved(len(configs), stats.cached, stats.discarded))
     # Largest stacks first, so the parallel tail is short.
     groups = sorted(group_stacks(todo), key=lambda g: -_stack_cost(g))
 
@@ -116,9 +117,9 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
             cache.put(keys[c], r)
             results[c] = r
         stats.ran += len(group)
-        stats.stack_seconds.append((_stack_label(group), round(seconds, 3), sum(len(c.seeds) for c in group)))
-        if on_progress:
-            on_progress(len(group), False)
+        members = sum(len(c.seeds) for c in group)
+        stats.stack_seconds.append((_stack_label(group), round(seconds, 3), members))
+        on_event(events.RunFinished(len(group), members, seconds, _stack_label(group)))
 
     if jobs <= 1 or len(groups) <= 1:
         # In this process; a single stack (one changed experiment, say) still gets every core,
@@ -144,78 +145,95 @@ def _stack_cost(group: list[RunConfig]) -> float:
 
 
 # ---------------------------------------------------------------------------------------
-# Figures: rendered once per experiment and result set, kept in the cache directory
+# Figures: one cache folder per experiment and kind, keyed by what that figure depends on
 
 
-def figure_key(exp: Experiment, run_keys: dict[str, str]) -> str:
-    from . import figures
-    # Each kind's fingerprint covers its own code, the shared style and the matplotlib version.
-    payload = canonical_json({"id": exp.id, "kinds": [[k, figures.fingerprint(k)] for k in exp.figures],
-                              "runs": run_keys})
-    return hashlib.sha256(payload.encode()).hexdigest()
+def exp_runs(exp) -> list:
+    """The experiment's runs as ``Run`` objects, in run order."""
+    return list(exp.runs)
 
 
-def _render_one(exp: Experiment, runs: dict, out_dir: str) -> list[dict]:
-    """Figures of one experiment; ``runs`` is {Run: result}."""
+def _render_one(exp, kind: str, runs: list, out_dir: str) -> dict:
+    """Draw one figure kind of one experiment into ``out_dir``; its Figure record as a dict."""
     from dataclasses import asdict
+
     from . import figures
-    return [asdict(f) for f in figures.render_experiment(exp, list(runs.items()), Path(out_dir))]
+    return asdict(figures.render(kind, exp, runs, Path(out_dir)))
 
 
-def render_figures(experiments: list[Experiment], results_by_exp: dict, run_keys_by_exp: dict,
-                   cache_root: Path, jobs: int = 1) -> tuple[dict, int, int]:
-    """Figures of every experiment: {exp_id: [figure dict]}, with (rendered, reused) counts.
+def _cached_figure(folder: Path) -> dict | None:
+    """The Figure record of a cache folder, or None when absent or not valid (then it is re-rendered)."""
+    try:
+        entry = json.loads((folder / "figure.json").read_text())
+        names = [entry["light"], entry["dark"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not all(isinstance(n, str) and n == Path(n).name and not n.startswith(".") and (folder / n).is_file()
+               for n in names):
+        return None
+    return dict(entry, folder=str(folder))
 
-    Each experiment's figures live in ``cache_root/figures/<key>/`` with a ``figures.json``;
-    a key that exists is reused as it is.
+
+def _remove_dead_temporaries(figures_root: Path) -> None:
+    """Staging folders ``.tmp-<pid>`` left by a build that was killed (their process is gone)."""
+    from .site import _pid_alive
+    for path in figures_root.glob(".tmp-*"):
+        pid = path.name[len(".tmp-"):]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))) and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def render_figures(experiments: list, results: dict, cache_root: Path, jobs: int = 1) -> tuple[dict, int, int]:
+    """Figures of every experiment: ``{exp_id: [figure dict]}`` in each experiment's kind order,
+    with the numbers of figures rendered and reused. ``results`` maps each RunConfig to its result.
+
+    Each (experiment, kind) lives in ``cache_root/figures/<key>/`` with a ``figure.json``; a
+    valid folder for the key is reused as it is, so a change to one kind re-renders only it.
     """
-    out: dict[str, list[dict]] = {}
+    slots: dict[tuple[str, str], dict] = {}
     todo = []
     for exp in experiments:
-        if not exp.figures:
-            out[exp.id] = []
-            continue
-        key = figure_key(exp, run_keys_by_exp[exp.id])
-        folder = cache_root / "figures" / key
-        meta = folder / "figures.json"
-        if meta.exists():
-            try:
-                out[exp.id] = [dict(f, folder=str(folder)) for f in json.loads(meta.read_text())]
-                continue
-            except ValueError:
+        runs = exp_runs(exp)
+        described = [(r.role, r.label, run_key(r.config)) for r in runs]
+        for kind in exp.figures:
+            folder = cache_root / "figures" / figure_key(exp, kind, described)
+            hit = _cached_figure(folder)
+            if hit is not None:
+                slots[exp.id, kind] = hit
+            else:
                 shutil.rmtree(folder, ignore_errors=True)
-        todo.append((exp, folder))
+                pairs = [(r, results[r.config]) for r in runs]
+                todo.append((exp, kind, pairs, folder))
 
-    def finish(exp, folder, tmp, figs):
-        atomic_write(tmp / "figures.json", canonical_json(figs))
+    tmp_root = cache_root / "figures" / f".tmp-{os.getpid()}"
+    _remove_dead_temporaries(cache_root / "figures")
+
+    def finish(task, tmp, fig):
+        exp, kind, _, folder = task
+        atomic_write(tmp / "figure.json", canonical_json(fig))
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
-        out[exp.id] = [dict(f, folder=str(folder)) for f in figs]
+        slots[exp.id, kind] = dict(fig, folder=str(folder))
 
-    tmp_root = cache_root / "figures" / ".tmp"
-    tmp_root.mkdir(parents=True, exist_ok=True)
     staged = []
-    for exp, folder in todo:
-        tmp = Path(tmp_root / f"{exp.id}-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
+    for i, task in enumerate(todo):
+        tmp = tmp_root / str(i)
         tmp.mkdir(parents=True)
-        staged.append((exp, folder, tmp))
+        staged.append((task, tmp))
     try:
         if jobs <= 1 or len(staged) <= 1:
-            for exp, folder, tmp in staged:
-                finish(exp, folder, tmp, _render_one(exp, results_by_exp[exp.id], str(tmp)))
+            for task, tmp in staged:
+                finish(task, tmp, _render_one(task[0], task[1], task[2], str(tmp)))
         else:
             with _Pool(min(jobs, len(staged))) as pool:
-                futures = {pool.submit(_render_one, exp, results_by_exp[exp.id], str(tmp)):
-                           (exp, folder, tmp) for exp, folder, tmp in staged}
-                for fut in list(futures):
-                    exp, folder, tmp = futures[fut]
-                    finish(exp, folder, tmp, fut.result())
+                futures = [(pool.submit(_render_one, t[0], t[1], t[2], str(tmp)), t, tmp) for t, tmp in staged]
+                for fut, task, tmp in futures:
+                    finish(task, tmp, fut.result())
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
-    reused = sum(1 for e in experiments if e.figures) - len(staged)
-    return out, len(staged), reused
+    out = {e.id: [slots[e.id, k] for k in e.figures] for e in experiments}
+    return out, len(staged), len(slots) - len(staged)
 
 
 # ---------------------------------------------------------------------------------------
@@ -258,18 +276,19 @@ def versions() -> dict:
 
 
 def build(project_dir: Path, *, profile: str | None = None, force: bool = False, jobs: int = 1,
-          site_dir: Path | None = None, on_progress=None, on_stage=None, settings=None) -> BuildReport:
-    """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem."""
+          site_dir: Path | None = None, on_event: events.Callback | None = None, settings=None) -> BuildReport:
+    """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem.
+
+    Progress goes to ``on_event`` as typed events (:mod:`initreport.events`).
+    """
     from . import pages
-    from .site import build_site
+    from .site import build_site, check_site_dir
 
     start = time.perf_counter()
-    from .site import check_site_dir
-
+    emit = on_event or events.ignore
     project_dir = Path(project_dir).resolve()
     check_project(project_dir)
     site_dir = check_site_dir(project_dir, site_dir)     # refuse a bad site directory before any work
-    stage = on_stage or (lambda msg: None)
     if settings is None:
         from .settings import load_settings
         settings = load_settings(project_dir)
@@ -280,17 +299,19 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     configs = catalogue_configs(experiments)
     cache = ResultCache(project_dir / CACHE_DIR)
 
-    stage(f"Running {len(configs)} runs of {len(experiments)} experiments (profile {prof.name})")
-    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_progress=on_progress)
+    emit(events.StageStarted("runs", len(configs),
+                             f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name})"))
+    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit)
 
     by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
     keys_by_exp = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}
     verdicts = {e.id: judge(e, by_exp[e.id]) for e in experiments}
 
-    stage("Rendering figures")
-    figs, rendered, reused = render_figures(experiments, by_exp, keys_by_exp, project_dir / CACHE_DIR, jobs=jobs)
+    emit(events.StageStarted("figures", sum(len(e.figures) for e in experiments), "rendering figures"))
+    figs, rendered, reused = render_figures(experiments, results, project_dir / CACHE_DIR, jobs=jobs)
+    emit(events.FiguresDone(rendered, reused))
 
-    stage("Writing pages")
+    emit(events.StageStarted("pages", None, "writing pages"))
     provenance = {
         "profile": prof.name, "versions": versions(), "engine": engine_fingerprint(),
         "runs": {"total": stats.total, "cached": stats.cached, "ran": stats.ran,
@@ -302,7 +323,9 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     docs = project_dir / "docs"
     written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,
                                 prof, provenance)
+    emit(events.PagesWritten(written))
 
-    stage("Building the site")
+    emit(events.StageStarted("site", 1, "building the site"))
     site = build_site(project_dir, site_dir)
+    emit(events.SiteBuilt(site))
     return BuildReport(prof.name, stats, rendered, reused, written, site, time.perf_counter() - start, verdicts)

@@ -1,7 +1,8 @@
 """A result cache keyed by the hash of everything that produced the result.
 
-The key of a run is the SHA-256 of its configuration, a fingerprint of the engine's source
-files and data, and the versions of Python and NumPy. Change any of them and the key
+The key of a run is the SHA-256 of what its result depends on: the engine core, the code of
+its initialiser and activation, its dataset's arrays, its configuration and the versions of
+Python and NumPy (:mod:`initreport.keys` says exactly how). Change any of them and the key
 changes, so a stale result is never served. Each entry is one JSON file holding the
 result and a checksum of it; it is written to a temporary file and renamed into place,
 so a killed build leaves either the whole entry or none. An entry whose checksum does not
@@ -13,19 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
-
-from . import __version__
 from .errors import InitReportError
-
-# The files whose content decides the numbers in a result.
-ENGINE_FILES = ("activations.py", "network.py", "diagnostics.py", "runner.py",
-                "initializers.py", "datasets.py", "data/digits.npz")
 
 
 def canonical_json(obj) -> str:
@@ -33,21 +25,16 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-@lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    h = hashlib.sha256()
-    root = Path(__file__).parent
-    for name in ENGINE_FILES:
-        h.update(name.encode())
-        h.update((root / name).read_bytes())
-    h.update(f"initreport {__version__}; numpy {np.__version__}; python {platform.python_version()}".encode())
-    return h.hexdigest()
+    """The engine core every run executes (see :mod:`initreport.keys`)."""
+    from .keys import engine_fingerprint as fingerprint
+    return fingerprint()
 
 
 def run_key(config) -> str:
-    """The cache key of a RunConfig (or of its dict)."""
-    payload = config if isinstance(config, dict) else config.to_dict()
-    return hashlib.sha256(canonical_json({"config": payload, "engine": engine_fingerprint()}).encode()).hexdigest()
+    """The cache key of a RunConfig: what its result depends on (see :mod:`initreport.keys`)."""
+    from .keys import run_key as key
+    return key(config)
 
 
 def _current_umask() -> int:

@@ -13,6 +13,8 @@ import click
 
 from . import __version__
 from .errors import InitReportError
+from .options import (CACHE_FORCE_HELP, DATASET_HELP, INIT_HELP, PUSH_FORCE_HELP, QUICK_HELP, jobs_option,
+                      profile_option, project_dir_option, site_dir_option)
 
 HELP = """Put the lore of weight initialisation to the test and publish the evidence.
 
@@ -24,8 +26,6 @@ HELP = """Put the lore of weight initialisation to the test and publish the evid
   initreport publish    push the built site to the gh-pages branch
 """
 
-INIT_HELP = "Weight initialiser (see `initreport list`)."
-DATASET_HELP = "A built-in dataset (digits, spirals, circles, moons) or a path to a CSV file."
 
 
 def _fail(exc: InitReportError):
@@ -83,11 +83,6 @@ def main():
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
 
-def _project_option(f):
-    return click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-                        show_default=True, help="The project folder (with mkdocs.yml and templates/).")(f)
-
-
 # --------------------------------------------------------------------------------------- run
 
 
@@ -121,9 +116,7 @@ def _positive_float(ctx, param, value):
 @click.option("--dtype", default="float32", show_default=True, type=click.Choice(["float32", "float64"]))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Write the full result (JSON) to this file.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Threads to train the seeds on, each taking a block of them; results do not depend on it  "
-                   "[default: the number of CPUs].")
+@jobs_option
 def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds, dataset, label_column,
         init_value, gain, bias, dtype, output, jobs):
     from .cache import atomic_write, canonical_json
@@ -191,8 +184,8 @@ def summary_table(result: dict, dataset: str) -> str:
 
 
 @main.command("list", help="Show the initialisers (with formulas), activations, datasets and experiments.")
-@click.option("--profile", default=None, help="Catalogue profile (default, quick, or one from initreport.toml).")
-@_project_option
+@profile_option
+@project_dir_option
 def list_(profile, project_dir):
     from .activations import ACTIVATIONS
     from .datasets import BUILTIN_DATASETS
@@ -226,14 +219,12 @@ def list_(profile, project_dir):
 
 
 @main.command(help="Run the experiment catalogue (through the cache) and build the site.")
-@click.option("--quick", is_flag=True, help="The small `quick` profile: a preview in seconds.")
-@click.option("--profile", default=None, help="Catalogue profile (default or quick).")
-@click.option("--force", is_flag=True, help="Ignore the cache and rerun every experiment.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Processes to run experiments and figures in  [default: the number of cores].")
-@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to write the site  [default: site/ in the project].")
-@_project_option
+@click.option("--quick", is_flag=True, help=QUICK_HELP)
+@profile_option
+@click.option("--force", is_flag=True, help=CACHE_FORCE_HELP)
+@jobs_option
+@site_dir_option
+@project_dir_option
 def build(quick, profile, force, jobs, site_dir, project_dir):
     from .build import build as build_all, check_project
     from .settings import load_settings
@@ -245,39 +236,67 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
     profile = "quick" if quick else (profile or settings.default_profile)
     settings.profile(profile)                      # an unknown profile fails now, not after the runs
     jobs = jobs or settings.jobs or os.cpu_count() or 1
-    interactive = _interactive()
-    bar = None
-    counts = {"cached": 0, "ran": 0}
+    with BuildProgress(_interactive()) as progress:
+        report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
+                           on_event=progress, settings=settings)
+    click.echo(build_summary(report))
 
-    def on_stage(message):
-        nonlocal bar
-        if bar is not None:
-            bar.__exit__(None, None, None)
-            bar = None
-        if message.startswith("Running"):
-            total = int(message.split()[1])
-            if interactive:
-                bar = click.progressbar(length=total, label=message, show_eta=True, show_pos=True, file=sys.stderr,
-                                        item_show_func=lambda _: f"{counts['cached']} cached, {counts['ran']} run")
-                bar.__enter__()
-                return
-        if interactive or message.startswith("Running"):
-            click.echo(message, err=True)
 
-    def on_progress(n, cached):
-        counts["cached" if cached else "ran"] += n
-        if bar is not None:
-            bar.update(n, current_item=n)
+class BuildProgress:
+    """Renders a build's events: a bar over the runs at a terminal, one plain line per stage otherwise."""
 
-    report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
-                       on_progress=on_progress, on_stage=on_stage, settings=settings)
-    if bar is not None:
-        bar.__exit__(None, None, None)
+    STAGE_LINES = {"runs": "Running {detail}", "figures": "Rendering figures", "pages": "Writing pages",
+                   "site": "Building the site"}
+
+    def __init__(self, interactive: bool):
+        self.interactive = interactive
+        self.bar = None
+        self.cached = self.ran = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._close_bar()
+        return False
+
+    def _close_bar(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __call__(self, event) -> None:
+        from . import events
+
+        if isinstance(event, events.StageStarted):
+            self._close_bar()
+            line = self.STAGE_LINES[event.stage].format(detail=event.detail)
+            if event.stage == "runs" and self.interactive:
+                self.bar = click.progressbar(length=event.total, label=line, show_eta=True, show_pos=True,
+                                             file=sys.stderr, item_show_func=self._counts)
+                self.bar.__enter__()
+            elif self.interactive or event.stage == "runs":
+                click.echo(line, err=True)
+        elif isinstance(event, events.RunsResolved):
+            self.cached = event.cached
+            if self.bar is not None and event.cached:
+                self.bar.update(event.cached, current_item=True)
+        elif isinstance(event, events.RunFinished):
+            self.ran += event.runs
+            if self.bar is not None:
+                self.bar.update(event.runs, current_item=True)
+
+    def _counts(self, _item) -> str:
+        return f"{self.cached} cached, {self.ran} run"
+
+
+def build_summary(report) -> str:
+    """The build's closing lines: counts of runs, figures and verdicts, and where the site is."""
     r = report.runs
     diverged = f", {r.diverged_runs} with diverged seeds" if r.diverged_runs else ""
     discarded = f", {r.discarded} corrupt cache entries discarded" if r.discarded else ""
     statuses = [v.status for v in report.verdicts.values()]
-    click.echo(
+    return (
         f"Built {report.pages} pages in {report.seconds:.1f} s (profile {report.profile}): "
         f"{r.total} runs, {r.ran} run, {r.cached} cached{diverged}{discarded}; "
         f"figures {report.figures_rendered} rendered, {report.figures_reused} reused.\n"
@@ -288,7 +307,7 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
 
 @main.command(help="Live preview of the site (rebuilds pages on change; does not rerun experiments).")
 @click.option("--dev-addr", default="127.0.0.1:8000", show_default=True, help="Address to serve on.")
-@_project_option
+@project_dir_option
 def serve(dev_addr, project_dir):
     from .build import check_project
     from .site import serve as serve_site
@@ -300,17 +319,17 @@ def serve(dev_addr, project_dir):
     serve_site(project_dir, dev_addr=dev_addr)
 
 
-@main.command(help="Publish the built site to the gh-pages branch of a git remote (like `mkdocs gh-deploy`).")
+@main.command(help="Publish the built site to a site-only branch of a git remote (like `mkdocs gh-deploy`).")
 @click.option("--remote", default="origin", show_default=True, help="Git remote to push to.")
-@click.option("--branch", default="gh-pages", show_default=True, help="Branch that holds the site.")
+@click.option("--branch", default="gh-pages", show_default=True,
+              help="Branch that holds the site; refused if it holds anything but site commits.")
 @click.option("--message", "-m", default=None, help="Commit message.")
 @click.option("--allow-dirty", is_flag=True, help="Publish even if the working tree has uncommitted changes.")
-@click.option("--force", is_flag=True, help="Force-push (replaces the branch's history).")
-@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="The built site  [default: site/ in the project].")
-@_project_option
+@click.option("--force", is_flag=True, help=PUSH_FORCE_HELP)
+@site_dir_option
+@project_dir_option
 def publish(remote, branch, message, allow_dirty, force, site_dir, project_dir):
-    from .site import publish as publish_site
+    from .publish import publish as publish_site
     project_dir = project_dir.resolve()
     summary = publish_site(project_dir, site_dir or project_dir / "site", remote=remote, branch=branch,
                            message=message, allow_dirty=allow_dirty, force=force)

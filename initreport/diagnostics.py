@@ -12,8 +12,8 @@ import numpy as np
 
 from .activations import Activation, softmax_cross_entropy
 
-# Statistics of every hidden layer, in the order the results list them. Each maps to one
-# sentence in the report's glossary (see report.py), so keep names in the field's words.
+# Statistics of every hidden layer, in the order the results list them. The README's "Result
+# files" section defines each one in a sentence, so keep names in the field's words.
 HIDDEN_STATS = (
     "activation_mean", "activation_std", "pre_activation_std", "saturated_fraction",
     "dead_fraction", "gradient_std", "weight_grad_norm", "update_ratio", "weight_norm",

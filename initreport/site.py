@@ -1,11 +1,11 @@
-"""Build, preview and publish the static MkDocs + Material site.
+"""Build and preview the static MkDocs + Material site.
 
 * :func:`build_site` builds with MkDocs' Python API into a temporary sibling directory and only
   then swaps it into place, so a failed or interrupted build never leaves a half-written site
   and the previous site survives a failure.
 * :func:`serve` runs MkDocs' live-reloading preview server.
-* :func:`publish` commits a built site to a ``gh-pages``-style branch with ghp-import and pushes
-  it, like ``mkdocs gh-deploy`` but without rebuilding.
+
+Publishing the built site is :mod:`initreport.publish`.
 
 Every user-fixable failure is raised as a one-line :class:`~initreport.errors.InitReportError`.
 """
@@ -15,19 +15,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from . import __version__
 from .errors import InitReportError
 
-__all__ = ["build_site", "serve", "publish", "looks_like_site"]
+__all__ = ["build_site", "serve", "looks_like_site", "check_site_dir"]
 
 CONFIG_NAME = "mkdocs.yml"
 _MKDOCS_LOGGER = "mkdocs"
@@ -291,148 +288,3 @@ def serve(project_dir: Path, dev_addr: str = "127.0.0.1:8000") -> None:
             raise InitReportError(f"cannot serve on {dev_addr}: {_one_line(exc)}") from exc
         except Exception as exc:
             raise _build_error(exc, capture, strict=False) from exc
-
-
-# ---------------------------------------------------------------------------------------------
-# Publishing
-# ---------------------------------------------------------------------------------------------
-
-
-def _git(cwd: Path, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL
-        )
-    except FileNotFoundError as exc:
-        raise InitReportError("git is not installed or not on PATH") from exc
-    if check and proc.returncode != 0:
-        raise InitReportError(f"git {' '.join(args)} failed: {_last_line(proc.stderr or proc.stdout)}")
-    return proc
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for ln in lines:  # prefer git's own diagnosis
-        if ln.startswith(("fatal:", "error:", "! [rejected]", "ghp_import.GhpError", "GhpError")):
-            return _one_line(ln)
-    return _one_line(lines[-1]) if lines else "no output"
-
-
-def _redact(url: str) -> str:
-    return re.sub(r"//[^/@\s]+@", "//", url)
-
-
-def _dirty_paths(top: Path, ignore: Path | None) -> list[str]:
-    """Changed tracked files and untracked, not-ignored files, except those under ``ignore``."""
-    proc = _git(top, "status", "--porcelain=v1", "-z", "--untracked-files=all", check=True)
-    entries = proc.stdout.split("\0")
-    paths: list[str] = []
-    i = 0
-    while i < len(entries):
-        entry = entries[i]
-        i += 1
-        if len(entry) < 4:
-            continue
-        status, path = entry[:2], entry[3:]
-        if "R" in status or "C" in status:
-            i += 1  # the rename/copy source follows as its own entry
-        if ignore is not None and _is_within((top / path).resolve(), ignore):
-            continue
-        paths.append(path)
-    return paths
-
-
-def publish(
-    project_dir: Path,
-    site_dir: Path,
-    *,
-    remote: str = "origin",
-    branch: str = "gh-pages",
-    message: str | None = None,
-    allow_dirty: bool = False,
-    force: bool = False,
-) -> str:
-    """Commit the built ``site_dir`` (plus ``.nojekyll``) to ``branch`` and push it to ``remote``.
-
-    Works like ``mkdocs gh-deploy`` without rebuilding: ghp-import writes a commit whose tree is
-    exactly the site, on top of the remote branch's history (fetched first), and pushes it
-    (``--force`` only with ``force``). The project's working tree must be clean unless
-    ``allow_dirty``: modified/staged tracked files and untracked files count as dirty, except
-    anything inside ``site_dir`` itself; files matched by .gitignore (generated pages, caches)
-    never count. Returns a one-line summary naming branch, commit and remote.
-    """
-    project_dir = Path(project_dir).resolve()
-    site_dir = Path(site_dir)
-    if not site_dir.is_absolute():
-        site_dir = project_dir / site_dir
-    site_dir = site_dir.resolve()
-
-    if not project_dir.is_dir():
-        raise InitReportError(f"project directory {project_dir} does not exist")
-    proc = _git(project_dir, "rev-parse", "--show-toplevel")
-    if proc.returncode != 0:
-        raise InitReportError(f"{project_dir} is not inside a git repository; run git init and commit first")
-    top = Path(proc.stdout.strip()).resolve()
-
-    if not site_dir.is_dir():
-        raise InitReportError(f"site directory {site_dir} does not exist; build the site first")
-    if not any(site_dir.iterdir()):
-        raise InitReportError(f"site directory {site_dir} is empty; build the site first")
-    if (site_dir / ".git").exists() or _is_within(top, site_dir):
-        raise InitReportError(f"site directory {site_dir} is (or contains) the git repository itself")
-
-    proc = _git(top, "remote", "get-url", remote)
-    if proc.returncode != 0:
-        raise InitReportError(
-            f"git remote {remote!r} is not configured in {top}; add it with: git remote add {remote} <url>"
-        )
-    remote_url = proc.stdout.strip()
-
-    current = _git(top, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
-    if current == branch:
-        raise InitReportError(f"refusing to publish onto {branch!r}: it is the checked-out branch")
-
-    if not allow_dirty:
-        dirty = _dirty_paths(top, site_dir)
-        if dirty:
-            shown = ", ".join(dirty[:3]) + (f" and {len(dirty) - 3} more" if len(dirty) > 3 else "")
-            raise InitReportError(
-                f"working tree of {top} has uncommitted changes ({shown}); commit them or pass allow_dirty"
-            )
-
-    for key, env in (("user.name", "GIT_COMMITTER_NAME"), ("user.email", "GIT_COMMITTER_EMAIL")):
-        if not os.environ.get(env) and not _git(top, "config", key).stdout.strip():
-            raise InitReportError(f"git {key} is not set; run: git config {key} <value>")
-
-    # Continue the remote branch's history (ghp-import builds on <remote>/<branch> if present).
-    probe = _git(top, "ls-remote", "--exit-code", "--heads", remote, f"refs/heads/{branch}")
-    if probe.returncode not in (0, 2):
-        raise InitReportError(f"cannot reach git remote {remote!r}: {_last_line(probe.stderr)}")
-    if probe.returncode == 0 and not force:
-        _git(top, "fetch", "--quiet", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", check=True)
-
-    head = _git(top, "rev-parse", "--short=12", "HEAD").stdout.strip() or "an uncommitted tree"
-    if message is None:
-        message = f"Publish site built from {head} with initreport {__version__}"
-    before = _git(top, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").stdout.strip()
-
-    cmd = [sys.executable, "-m", "ghp_import", "--no-jekyll", "--push",
-           "--message", message, "--remote", remote, "--branch", branch]
-    if force:
-        cmd.append("--force")
-    cmd.append(str(site_dir))
-    try:
-        proc = subprocess.run(cmd, cwd=top, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    except OSError as exc:
-        raise InitReportError(f"could not run ghp-import: {_one_line(exc)}") from exc
-    after = _git(top, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}").stdout.strip()
-    if "Failed to process commit" in proc.stdout or not after or after == before:
-        raise InitReportError(f"ghp-import could not commit the site to {branch!r}: {_last_line(proc.stderr + proc.stdout)}")
-    if proc.returncode != 0:
-        output = proc.stderr + proc.stdout
-        rejected = "[rejected]" in output or "non-fast-forward" in output
-        hint = " (the remote branch has diverged; pass force to overwrite it)" if rejected and not force else ""
-        raise InitReportError(
-            f"pushing {branch!r} to {remote!r} failed: {_last_line(proc.stderr + proc.stdout)}{hint}"
-        )
-    return f"published {site_dir} to branch {branch} at {after[:12]} on remote {remote} ({_redact(remote_url)})"

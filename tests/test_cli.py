@@ -25,6 +25,7 @@ def test_run_prints_summary_and_writes_json(tmp_path):
     for row in rows:
         layer, mean, std, grad, *_ = row.split()
         assert parse(std) > 0 and parse(grad) > 0, row
+        assert "<" not in row, row          # the text target: no HTML reaches the terminal
     data = json.loads(out.read_text())
     assert len(data["layers"]) == 2
     assert all("activation_std" in l and "gradient_std" in l for l in data["layers"])
@@ -126,3 +127,43 @@ def test_serve_before_any_build_says_what_to_do(tmp_path):
     res = CliRunner().invoke(main, ["serve", "--project-dir", str(project)])
     assert res.exit_code == 1
     assert "run `initreport build`" in res.output and "Traceback" not in res.output
+
+
+def test_shared_options_read_the_same_everywhere():
+    from initreport.options import SHARED
+
+    seen = {}
+    for name, command in main.commands.items():
+        for param in command.params:
+            for flag in getattr(param, "opts", []):
+                if flag in SHARED:
+                    assert param.help == SHARED[flag], f"{name} {flag}"
+                    seen.setdefault(flag, []).append(name)
+    # each shared option is used by several commands, so the check above compares something
+    assert all(len(commands) >= 2 for commands in seen.values()) and set(seen) == set(SHARED), seen
+
+
+def test_build_progress_is_drawn_from_typed_events(capsys):
+    from pathlib import Path
+
+    from initreport import events
+    from initreport.cli import BuildProgress
+
+    stream = [events.StageStarted("runs", 5, "5 runs of 2 experiments (profile tiny)"),
+              events.RunsResolved(5, 3), events.RunFinished(2, 6, 0.5, "relu, digits"),
+              events.StageStarted("figures", 4, "anything"), events.FiguresDone(1, 3),
+              events.StageStarted("pages", None), events.PagesWritten(13),
+              events.StageStarted("site", 1), events.SiteBuilt(Path("site"))]
+    with BuildProgress(interactive=False) as progress:        # a log: one line, for the runs stage
+        for event in stream:
+            progress(event)
+    assert capsys.readouterr().err == "Running 5 runs of 2 experiments (profile tiny)\n"
+    with BuildProgress(interactive=True) as progress:         # a terminal: a bar, then a line per stage
+        for event in stream[:3]:
+            progress(event)
+        assert progress.bar.pos == 5 and progress._counts(None) == "3 cached, 2 run"
+        for event in stream[3:]:
+            progress(event)
+        assert progress.bar is None
+    err = capsys.readouterr().err     # (click draws the bar itself only on a real terminal)
+    assert err.index("Running 5 runs") < err.index("Rendering figures") < err.index("Writing pages") < err.index("Building the site")

@@ -1,4 +1,4 @@
-"""initreport.site.publish: ghp-import a built site to a gh-pages branch and push it."""
+"""initreport.publish: commit a built site to a site-only branch and push it; never onto source."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from initreport.errors import InitReportError
-from initreport.site import publish
+from initreport.publish import TRAILER, publish
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -112,26 +112,125 @@ def test_missing_or_empty_site_refused(repo):
         publish(repo["project"], empty, allow_dirty=True)
 
 
-def test_remote_changes_are_built_upon_and_force_overwrites(repo, tmp_path):
-    publish(repo["project"], repo["site"])
-    # someone else force-pushes an unrelated gh-pages commit
+def _commit_elsewhere(tmp_path, origin, files: dict, message: str, branch: str = "gh-pages") -> None:
+    """Someone else pushes one commit holding ``files`` onto ``branch`` of ``origin``."""
     other = tmp_path / "other"
     other.mkdir()
     git(other, "init", "-q", "-b", "tmp")
     git(other, "config", "user.name", "Other")
     git(other, "config", "user.email", "other@example.invalid")
-    git(other, "remote", "add", "origin", str(repo["origin"]))
-    (other / "x.txt").write_text("x")
-    git(other, "add", "x.txt")
-    git(other, "commit", "-q", "-m", "unrelated")
-    git(other, "push", "-q", "--force", "origin", "tmp:gh-pages")
-    # a fresh publish builds on the fetched remote branch, so it still fast-forwards
-    summary = publish(repo["project"], repo["site"], message="after other")
-    assert "gh-pages" in summary
-    assert git(repo["origin"], "log", "--format=%s", "gh-pages").splitlines()[:2] == ["after other", "unrelated"]
-    # force replaces the history with a single commit on top of nothing from the remote
+    git(other, "remote", "add", "origin", str(origin))
+    if git(origin, "for-each-ref", f"refs/heads/{branch}"):
+        git(other, "fetch", "-q", "origin", branch)
+        git(other, "reset", "-q", "--hard", "FETCH_HEAD")
+    for name, text in files.items():
+        (other / name).parent.mkdir(parents=True, exist_ok=True)
+        (other / name).write_text(text)
+    git(other, "add", "-A")
+    git(other, "commit", "-q", "-m", message)
+    git(other, "push", "-q", "--force", "origin", f"tmp:{branch}")
+
+
+def test_remote_site_commits_are_built_upon_and_force_starts_a_new_history(repo, tmp_path):
+    publish(repo["project"], repo["site"], message="first")
+    # a site pushed meanwhile by `mkdocs gh-deploy` (no trailer, but a built site's tree) is built upon
+    _commit_elsewhere(tmp_path, repo["origin"], {"sitemap.xml": "<urlset/>", "index.html": "other"}, "gh-deploy")
+    publish(repo["project"], repo["site"], message="after other")
+    assert git(repo["origin"], "log", "--format=%s", "gh-pages").splitlines() == ["after other", "gh-deploy", "first"]
+    # force replaces the history with a single commit
     publish(repo["project"], repo["site"], message="forced", force=True)
+    assert git(repo["origin"], "log", "--format=%s", "gh-pages").splitlines() == ["forced"]
     assert tree(repo["origin"], "gh-pages") == {"index.html", "sitemap.xml", "sub/page.html", ".nojekyll"}
+    assert git(repo["project"], "rev-parse", "gh-pages") == git(repo["origin"], "rev-parse", "gh-pages")
+
+
+def test_every_published_commit_is_marked_and_the_source_branch_never_moves(repo):
+    main = git(repo["project"], "rev-parse", "main")
+    for _ in range(2):
+        publish(repo["project"], repo["site"])
+    bodies = git(repo["origin"], "log", "--format=%B%x00", "gh-pages").split("\0")
+    assert sum(TRAILER in b.splitlines() for b in bodies) == 2
+    assert git(repo["project"], "rev-parse", "main") == main
+    assert git(repo["project"], "status", "--porcelain") == ""
+
+
+def refs(repo) -> tuple[str, str, str]:
+    """Every ref of the project and of the remote, and the project's HEAD."""
+    return (git(repo["project"], "for-each-ref", "--format=%(refname) %(objectname)"),
+            git(repo["origin"], "for-each-ref", "--format=%(refname) %(objectname)"),
+            git(repo["project"], "rev-parse", "HEAD"))
+
+
+@pytest.mark.parametrize("remote_has_main", [True, False])
+def test_detached_head_onto_the_source_branch_refuses_and_moves_nothing(repo, remote_has_main, tmp_path):
+    if remote_has_main:
+        git(repo["project"], "push", "-q", "origin", "main")
+        # the remote's main moves on, so a fetch into the tracking branch would show as a moved ref
+        _commit_elsewhere(tmp_path, repo["origin"], {"README.md": "changed elsewhere\n"}, "elsewhere", "main")
+    publish(repo["project"], repo["site"])                    # a gh-pages branch exists too
+    git(repo["project"], "checkout", "-q", "--detach", "HEAD")  # as CI does for tags and pull requests
+    before = refs(repo)
+    with pytest.raises(InitReportError, match=r"refusing to publish onto 'main': it holds commits that are not site "
+                       r"commits \([0-9a-f]{12} '(initial|elsewhere)'") as info:
+        publish(repo["project"], repo["site"], branch="main")
+    assert "\n" not in str(info.value)
+    with pytest.raises(InitReportError, match="not site commits"):
+        publish(repo["project"], repo["site"], branch="main", force=True)   # force changes nothing here
+    assert refs(repo) == before
+
+
+def test_the_checked_out_branch_is_refused_here_and_in_another_worktree(repo, tmp_path):
+    before = refs(repo)
+    with pytest.raises(InitReportError, match="refusing to publish onto 'main': it is checked out"):
+        publish(repo["project"], repo["site"], branch="main")
+    publish(repo["project"], repo["site"])
+    git(repo["project"], "worktree", "add", "-q", str(tmp_path / "wt"), "gh-pages")
+    with pytest.raises(InitReportError, match="'gh-pages': it is checked out"):
+        publish(repo["project"], repo["site"])
+    assert refs(repo)[1] == git(repo["origin"], "for-each-ref", "--format=%(refname) %(objectname)")
+
+
+def test_a_branch_holding_the_source_is_refused_even_when_marked(repo, tmp_path):
+    (repo["project"] / "mkdocs.yml").write_text("site_name: x\n")
+    git(repo["project"], "add", "mkdocs.yml")
+    git(repo["project"], "commit", "-q", "-m", "config", "-m", TRAILER)   # a copied trailer
+    git(repo["project"], "push", "-q", "origin", "main:pages")
+    git(repo["project"], "checkout", "-q", "--detach")
+    before = refs(repo)
+    with pytest.raises(InitReportError, match="refusing to publish onto 'pages'"):
+        publish(repo["project"], repo["site"], branch="pages")
+    assert refs(repo) == before
+
+
+def test_names_git_could_take_for_another_ref_are_refused(repo):
+    git(repo["project"], "checkout", "-q", "--detach")
+    git(repo["project"], "push", "-q", "origin", "main:refs/heads/refs/heads/main")   # a confusable ref
+    before = refs(repo)
+    with pytest.raises(InitReportError, match="short name"):
+        publish(repo["project"], repo["site"], branch="refs/heads/main")
+    assert refs(repo) == before
+    git(repo["project"], "branch", "-q", "-D", "main")       # no local main: only the remote is checked
+    before = refs(repo)
+    with pytest.raises(InitReportError, match="could confuse with it"):
+        publish(repo["project"], repo["site"], branch="main")
+    for bad in ("HEAD", "-x", "main~1", "a..b"):
+        with pytest.raises(InitReportError, match="not a valid branch name"):
+            publish(repo["project"], repo["site"], branch=bad)
+    assert refs(repo) == before
+
+
+def test_cli_refusal_is_one_line(repo, monkeypatch):
+    from click.testing import CliRunner
+
+    from initreport.cli import main
+
+    git(repo["project"], "checkout", "-q", "--detach")
+    before = refs(repo)
+    monkeypatch.chdir(repo["project"])
+    res = CliRunner().invoke(main, ["publish", "--branch", "main"])
+    assert res.exit_code == 1
+    assert res.output.startswith("Error: refusing to publish onto 'main'") and res.output.count("\n") == 1
+    assert refs(repo) == before
 
 
 # --- build_site: atomic replacement and one-line errors (the site that publish() pushes) ----
