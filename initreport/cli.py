@@ -102,7 +102,7 @@ class _Group(click.Group):
         except OSError as exc:
             if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("INITREPORT_DEBUG"):
                 _internal_error(ctx, exc)
-            _fail(InitReportError(f"{_os_error_text(exc)}; nothing was left half-written"))
+            _fail(InitReportError(_os_error_text(exc)))
         except Exception as exc:          # a bug: one line here, the whole traceback in a file
             broken = _broken_pool(exc)
             if broken:

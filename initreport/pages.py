@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -276,6 +277,12 @@ def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by
     return len(rendered)
 
 
+# What this module can generate: pages, figures and data files. A manifest entry of any other
+# shape (docs/assets/…, a hand-written file) is never deleted, whatever hash it is listed with.
+GENERATED = re.compile(r"(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+\.md|figures/[A-Za-z0-9_.-]+\.(?:svg|png)"
+                       r"|data/[A-Za-z0-9_.-]+\.json")
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -319,7 +326,8 @@ def _write_generated(docs: Path, files: dict[str, bytes]) -> None:
                 stale = inside(root, f"{name}/{rel}")
             except UnsafePath:
                 continue
-            if (previous[rel] is not None and stale.is_file() and not stale.is_symlink()
+            if (previous[rel] is not None and GENERATED.fullmatch(rel) and not rel.startswith("assets/")
+                    and stale.is_file() and not stale.is_symlink()
                     and _sha(stale.read_bytes()) == previous[rel]):
                 stale.unlink()
         manifest = {"schema": "initreport.manifest/2", "files": {rel: _sha(data) for rel, data in sorted(files.items())}}
