@@ -244,13 +244,15 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
     if gain is not None:
         params["gain"] = gain
     data = load_dataset(dataset, label_column=label_column) if label_column else load_dataset(dataset)
-    config = make_config(init=init, activation=activation, dataset=dataset, depth=depth, width=width,
-                         epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
-                         seeds=tuple(range(seeds)), init_params=params, bias=bias, dtype=dtype)
+    # Validated and estimated with one seed first: a million seeds are refused before they exist.
+    probe = make_config(init=init, activation=activation, dataset=dataset, depth=depth, width=width,
+                        epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
+                        seeds=(0,), init_params=params, bias=bias, dtype=dtype)
     threads = min(jobs or os.cpu_count() or 1, seeds)
-    need = estimate([config], data, threads=threads)
+    need = estimate([probe], data, threads=threads, members=seeds)
     check_budget(Plan(f"this run ({seeds} seeds, depth {depth} × width {width}, {epochs} epochs)",
                       need.bytes, need.seconds), _asker(yes))
+    config = probe.with_(seeds=tuple(range(seeds)))
     start = time.perf_counter()
     bar = (click.progressbar(length=epochs, label=f"Training {seeds} seed(s), {epochs} epochs", show_eta=True,
                              show_pos=True, file=sys.stderr) if _interactive() and epochs > 0 else None)

@@ -281,21 +281,33 @@ class Estimate:
     macs: float
 
 
-def estimate(configs: list[RunConfig], data, threads: int = 1) -> Estimate:
+def _float(x: int | float) -> float:
+    """A float of a (possibly astronomically large) exact integer estimate; inf past float's range."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
+
+
+def estimate(configs: list[RunConfig], data, threads: int = 1, members: int | None = None) -> Estimate:
     """What training ``configs`` as one stack on ``data`` will cost (a deliberate over-estimate).
 
     ``data`` needs ``n_features``, ``n_classes``, ``n_train`` and ``n_test``. Memory counts the
     arrays that live at once in :func:`initreport.network.train_stack`: weights, initial weights
     and velocities of every member, plus the largest of the transient phases (initialisation in
     float64, evaluation on the whole training set, a checkpoint's diagnostics, one minibatch
-    step, dropping diverged members) and the JSON-ready results.
+    step, dropping diverged members) and the JSON-ready results. ``members`` overrides the
+    number of seeds (to estimate a job before building a configuration of a million seeds).
+    Exact integer arithmetic: absurd sizes give an absurd estimate, never an overflow.
     """
     c = configs[0]
-    m = sum(len(x.seeds) for x in configs)
+    m = sum(len(x.seeds) for x in configs) if members is None else members
     b = np.dtype(c.dtype).itemsize
-    sizes = [data.n_features] + [c.width] * c.depth + [data.n_classes]
-    pairs = [i * o for i, o in zip(sizes[:-1], sizes[1:])]
-    p, wmax, h, units = sum(pairs), max(pairs), max(sizes[1:]), sum(sizes[1:])
+    f, w, d, k = data.n_features, c.width, c.depth, data.n_classes
+    # Layers f→w, (d−1) × w→w, w→k; hidden layers f→w and (d−1) × w→w.
+    p = f * w + (d - 1) * w * w + w * k
+    wmax = max(f * w, w * w if d > 1 else 0, w * k)
+    h, units = max(w, k), w * d + k
     n, nt, e = data.n_train, data.n_test, c.epochs
     batch, diag = min(c.batch_size, n), min(c.diag_samples, n)
     checkpoints = len(c.all_checkpoints)
@@ -303,20 +315,20 @@ def estimate(configs: list[RunConfig], data, threads: int = 1) -> Estimate:
     persistent = m * p * b * (3 if c.momentum else 2) + m * wmax * b
     transient = max(
         m * wmax * (16 + b),                                                  # initialisation
-        m * max(n, nt) * (2 * h * b + 4 * data.n_classes * 8),               # evaluation
-        m * diag * h * b * (c.depth + 2) + m * wmax * (4 * 8 + 2 * 4) + 3 * m * c.width ** 2 * 8,  # checkpoint
-        m * batch * (2 * units + data.n_features) * b + 2 * m * n * 8,        # a step, and the shuffles
+        m * max(n, nt) * (2 * h * b + 4 * k * 8),                            # evaluation
+        m * diag * h * b * (d + 2) + m * wmax * (4 * 8 + 2 * 4) + 3 * m * w ** 2 * 8,  # checkpoint
+        m * batch * (2 * units + f) * b + 2 * m * n * 8,                      # a step, and the shuffles
         m * p * b,                                                            # dropping diverged members
-        m * grid * (units + 2 * c.width * c.depth) * b + m * grid * 8,         # the decision-boundary grid
+        m * grid * (units + 2 * w * d) * b + m * grid * 8,                   # the decision-boundary grid
     )
     # Per-member numbers as Python floats (~32 bytes each, held twice while serialised).
-    results = 64 * m * (4 * (e + 1) + 16 * (c.depth + 1) * checkpoints) + 32 * m * (e + 1)
+    results = 64 * m * (4 * (e + 1) + 16 * (d + 1) * checkpoints) + 32 * m * (e + 1)
     macs = m * p * (3 * n * e + (n + nt) * (e + 1) + 3 * diag * checkpoints + grid)
-    macs += checkpoints * m * sum(i * o * min(i, o) * 4 + o * o * i for i, o in zip(sizes[:-2], sizes[1:-1]))
+    macs += checkpoints * m * (f * w * min(f, w) * 4 + w * w * f + (d - 1) * 5 * w ** 3)
     elements = m * units * (12 * n * e + 4 * (n + nt) * (e + 1) + 2 * grid) + m * p * 6 * e * -(-n // batch)
     parallel = max(1, min(threads, m))
-    seconds = STACK_SECONDS + (macs / MACS_PER_SECOND + elements / ELEMENTS_PER_SECOND) / parallel
-    return Estimate(int(BASE_BYTES + persistent + max(transient, results)), seconds, float(macs))
+    seconds = STACK_SECONDS + (_float(macs) / MACS_PER_SECOND + _float(elements) / ELEMENTS_PER_SECOND) / parallel
+    return Estimate(int(BASE_BYTES + persistent + max(transient, results)), seconds, _float(macs))
 
 
 def group_stacks(configs: list[RunConfig]) -> list[list[RunConfig]]:

@@ -180,6 +180,11 @@ def available_memory() -> int | None:
 
 
 def human_bytes(n: float) -> str:
+    if n >= 2**60:
+        try:
+            return f"{n / 2**40:.2g} TiB"
+        except OverflowError:
+            return "10^300+ TiB"
     for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20)):
         if n >= size:
             return f"{n / size:.1f} {unit}"
@@ -187,6 +192,8 @@ def human_bytes(n: float) -> str:
 
 
 def human_seconds(s: float) -> str:
+    if s >= 1000 * 365 * 86400:
+        return "over a thousand years"
     if s < 60:
         return f"{s:.0f} s"
     if s < 3600:
