@@ -211,7 +211,7 @@ def read_figures(folder: Path) -> list[dict] | None:
             path = folder / name
             if not plain_figure_name(name) or path.is_symlink() or not path.is_file():
                 return None
-    return [{k: f[k] for k in FIGURE_KEYS} for f in figs]
+    return [dict(f) for f in figs]
 
 
 def _remove_folder(folder: Path) -> None:
