@@ -26,7 +26,8 @@ from .cache import ResultCache, atomic_write, canonical_json
 from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
 from .catalogue import Experiment, build_catalogue, catalogue_configs, judge, validate_catalogue
-from .runner import RunConfig, group_stacks, run_stack
+from .runner import RunConfig, estimate, group_stacks, run_stack
+from .safety import Plan, ProjectLock, check_budget, check_folders, inside, plain_figure_name
 
 CACHE_DIR = ".initreport-cache"
 
@@ -88,12 +89,15 @@ class _Pool:
 
 
 def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool = False, jobs: int = 1,
-                  on_event: events.Callback = events.ignore) -> tuple[dict, RunStats]:
+                  on_event: events.Callback = events.ignore, ask=None) -> tuple[dict, RunStats]:
     """Results of every configuration, from the cache where possible.
 
     Emits one :class:`~initreport.events.RunsResolved` after consulting the cache and one
     :class:`~initreport.events.RunFinished` per stack trained. Each finished stack is written
-    to the cache at once, so an interrupted build keeps its finished work.
+    to the cache at once, so an interrupted build keeps its finished work. Before anything
+    runs, the memory and time of what is left to run are estimated: a job that cannot fit in
+    memory is refused, and ``ask(message)`` is called for a long one (see
+    :func:`initreport.safety.check_budget`).
     """
     start = time.perf_counter()
     stats = RunStats(total=len(configs))
@@ -111,6 +115,8 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
     on_event(events.RunsResolved(len(configs), stats.cached, stats.discarded))
     # Largest stacks first, so the parallel tail is short.
     groups = sorted(group_stacks(todo), key=lambda g: -_stack_cost(g))
+    if groups:
+        check_budget(plan_groups(groups, jobs), ask)
 
     def finish(group, group_results, seconds):
         for c, r in zip(group, group_results):
@@ -136,6 +142,25 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
     stats.diverged_runs = sum(1 for r in results.values() if r["diverged"])
     stats.seconds = time.perf_counter() - start
     return results, stats
+
+
+def plan_groups(groups: list[list[RunConfig]], jobs: int) -> Plan:
+    """Peak memory and wall time of running ``groups`` as :func:`run_catalogue` will."""
+    from .datasets import load_dataset
+    in_process = jobs <= 1 or len(groups) <= 1
+    estimates = [estimate(g, load_dataset(g[0].dataset), threads=jobs if in_process else 1) for g in groups]
+    seconds = [e.seconds for e in estimates]
+    largest = sorted((e.bytes for e in estimates), reverse=True)
+    if in_process:
+        peak, wall = largest[0], sum(seconds)
+        hint = "use a smaller profile in initreport.toml (fewer seeds or epochs, a smaller width or depth)"
+    else:
+        workers = min(jobs, len(groups))
+        peak, wall = sum(largest[:workers]), max(sum(seconds) / workers, max(seconds))
+        hint = ("pass --jobs 1 or use a smaller profile in initreport.toml (fewer seeds or epochs, "
+                "a smaller width or depth)")
+    runs = sum(len(g) for g in groups)
+    return Plan(f"this build ({runs} runs to compute)", peak, wall, hint)
 
 
 def _stack_cost(group: list[RunConfig]) -> float:
@@ -164,14 +189,25 @@ def _render_one(exp, kind: str, runs: list, out_dir: str) -> dict:
 def _cached_figure(folder: Path) -> dict | None:
     """The Figure record of a cache folder, or None when absent or not valid (then it is re-rendered)."""
     try:
-        entry = json.loads((folder / "figure.json").read_text())
+        entry = json.loads((folder / "figure.json").read_text(encoding="utf-8"))
         names = [entry["light"], entry["dark"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
-    if not all(isinstance(n, str) and n == Path(n).name and not n.startswith(".") and (folder / n).is_file()
-               for n in names):
+    if not all(isinstance(entry.get(k), str) for k in ("kind", "light", "dark", "alt", "caption")):
+        return None
+    # Plain names of regular files in the folder (never a link, a path or "..": see safety).
+    if not all(isinstance(n, str) and plain_figure_name(n) and not (folder / n).is_symlink()
+               and (folder / n).is_file() for n in names):
         return None
     return dict(entry, folder=str(folder))
+
+
+def _remove_folder(folder: Path) -> None:
+    """Remove a figure-cache folder (a link is removed itself, never followed)."""
+    if folder.is_symlink() or folder.is_file():
+        folder.unlink()
+    elif folder.exists():
+        shutil.rmtree(folder)
 
 
 def _remove_dead_temporaries(figures_root: Path) -> None:
@@ -192,27 +228,27 @@ def render_figures(experiments: list, results: dict, cache_root: Path, jobs: int
     """
     slots: dict[tuple[str, str], dict] = {}
     todo = []
+    base, name = cache_root.parent, cache_root.name
     for exp in experiments:
         runs = exp_runs(exp)
         described = [(r.role, r.label, run_key(r.config)) for r in runs]
         for kind in exp.figures:
-            folder = cache_root / "figures" / figure_key(exp, kind, described)
+            folder = inside(base, f"{name}/figures/{figure_key(exp, kind, described)}")
             hit = _cached_figure(folder)
             if hit is not None:
                 slots[exp.id, kind] = hit
             else:
-                shutil.rmtree(folder, ignore_errors=True)
+                _remove_folder(folder)
                 pairs = [(r, results[r.config]) for r in runs]
                 todo.append((exp, kind, pairs, folder))
 
-    tmp_root = cache_root / "figures" / f".tmp-{os.getpid()}"
+    tmp_root = inside(base, f"{name}/figures/.tmp-{os.getpid()}")
     _remove_dead_temporaries(cache_root / "figures")
 
     def finish(task, tmp, fig):
         exp, kind, _, folder = task
         atomic_write(tmp / "figure.json", canonical_json(fig))
-        if folder.exists():
-            shutil.rmtree(folder)
+        _remove_folder(folder)
         os.replace(tmp, folder)
         slots[exp.id, kind] = dict(fig, folder=str(folder))
 
@@ -275,11 +311,22 @@ def versions() -> dict:
             "mkdocs": mkdocs.__version__, "mkdocs-material": material}
 
 
+def check_write_folders(project_dir: Path) -> None:
+    """Refuse, before any work, a docs/ or cache folder that is a link out of the project."""
+    from . import pages
+    page_dirs = {f"docs/{Path(p.path).parent}" for p in pages.PAGES if "/" in p.path}
+    check_folders(project_dir, ["docs", "docs/figures", "docs/data", *sorted(page_dirs),
+                                CACHE_DIR, f"{CACHE_DIR}/results", f"{CACHE_DIR}/figures"])
+
+
 def build(project_dir: Path, *, profile: str | None = None, force: bool = False, jobs: int = 1,
-          site_dir: Path | None = None, on_event: events.Callback | None = None, settings=None) -> BuildReport:
+          site_dir: Path | None = None, on_event: events.Callback | None = None, settings=None,
+          ask=None) -> BuildReport:
     """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem.
 
-    Progress goes to ``on_event`` as typed events (:mod:`initreport.events`).
+    Progress goes to ``on_event`` as typed events (:mod:`initreport.events`). One build at a
+    time per project (:class:`initreport.safety.ProjectLock`); ``ask`` is called before a long
+    job (see :func:`run_catalogue`).
     """
     from . import pages
     from .site import build_site, check_site_dir
@@ -289,6 +336,7 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     project_dir = Path(project_dir).resolve()
     check_project(project_dir)
     site_dir = check_site_dir(project_dir, site_dir)     # refuse a bad site directory before any work
+    check_write_folders(project_dir)                     # and a docs/ or cache folder linking out
     if settings is None:
         from .settings import load_settings
         settings = load_settings(project_dir)
@@ -297,35 +345,36 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     # Pages, figure kinds, rules, roles and template names checked before any run.
     validate_catalogue(experiments, project_dir)
     configs = catalogue_configs(experiments)
-    cache = ResultCache(project_dir / CACHE_DIR)
+    with ProjectLock(project_dir, CACHE_DIR):
+        cache = ResultCache(project_dir / CACHE_DIR)
 
-    emit(events.StageStarted("runs", len(configs),
-                             f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name})"))
-    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit)
+        emit(events.StageStarted("runs", len(configs),
+                                 f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name})"))
+        results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit, ask=ask)
 
-    by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
-    keys_by_exp = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}
-    verdicts = {e.id: judge(e, by_exp[e.id]) for e in experiments}
+        by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
+        keys_by_exp = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}
+        verdicts = {e.id: judge(e, by_exp[e.id]) for e in experiments}
 
-    emit(events.StageStarted("figures", sum(len(e.figures) for e in experiments), "rendering figures"))
-    figs, rendered, reused = render_figures(experiments, results, project_dir / CACHE_DIR, jobs=jobs)
-    emit(events.FiguresDone(rendered, reused))
+        emit(events.StageStarted("figures", sum(len(e.figures) for e in experiments), "rendering figures"))
+        figs, rendered, reused = render_figures(experiments, results, project_dir / CACHE_DIR, jobs=jobs)
+        emit(events.FiguresDone(rendered, reused))
 
-    emit(events.StageStarted("pages", None, "writing pages"))
-    provenance = {
-        "profile": prof.name, "versions": versions(), "engine": engine_fingerprint(),
-        "runs": {"total": stats.total, "cached": stats.cached, "ran": stats.ran,
-                 "diverged": stats.diverged_runs, "discarded_cache_entries": stats.discarded},
-        "stack_seconds": stats.stack_seconds, "run_seconds": round(stats.seconds, 3),
-        "command": "initreport build" + ("" if prof.name == "default" else f" --profile {prof.name}"),
-        "python_executable": sys.executable,
-    }
-    docs = project_dir / "docs"
-    written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,
-                                prof, provenance)
-    emit(events.PagesWritten(written))
+        emit(events.StageStarted("pages", None, "writing pages"))
+        provenance = {
+            "profile": prof.name, "versions": versions(), "engine": engine_fingerprint(),
+            "runs": {"total": stats.total, "cached": stats.cached, "ran": stats.ran,
+                     "diverged": stats.diverged_runs, "discarded_cache_entries": stats.discarded},
+            "stack_seconds": stats.stack_seconds, "run_seconds": round(stats.seconds, 3),
+            "command": "initreport build" + ("" if prof.name == "default" else f" --profile {prof.name}"),
+            "python_executable": sys.executable,
+        }
+        docs = project_dir / "docs"
+        written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,
+                                    prof, provenance)
+        emit(events.PagesWritten(written))
 
-    emit(events.StageStarted("site", 1, "building the site"))
-    site = build_site(project_dir, site_dir)
-    emit(events.SiteBuilt(site))
-    return BuildReport(prof.name, stats, rendered, reused, written, site, time.perf_counter() - start, verdicts)
+        emit(events.StageStarted("site", 1, "building the site"))
+        site = build_site(project_dir, site_dir)
+        emit(events.SiteBuilt(site))
+        return BuildReport(prof.name, stats, rendered, reused, written, site, time.perf_counter() - start, verdicts)

@@ -6,7 +6,9 @@ Python and NumPy (:mod:`initreport.keys` says exactly how). Change any of them a
 changes, so a stale result is never served. Each entry is one JSON file holding the
 result and a checksum of it; it is written to a temporary file and renamed into place,
 so a killed build leaves either the whole entry or none. An entry whose checksum does not
-match (a disk fault, a hand edit) is discarded and its run recomputed.
+match (a disk fault, a hand edit), or whose result does not have the schema's required
+keys (:func:`valid_result`), is discarded and its run recomputed. Every path is checked with
+:func:`initreport.safety.inside`, so nothing is read or written through a link out of the cache.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import InitReportError
+from .safety import SHA256, inside
 
 
 def canonical_json(obj) -> str:
@@ -94,14 +97,21 @@ class ResultCache:
     def _remove_stale_temps(self) -> None:
         """Temporary files of writers that were killed mid-write (never those of a live build)."""
         for tmp in self.root.glob("results/*/.*.tmp"):
-            if _is_stale_temp(tmp):
+            if _is_stale_temp(tmp) and not tmp.is_symlink() and self.root.resolve() in tmp.resolve().parents:
                 tmp.unlink(missing_ok=True)
 
     def path(self, key: str) -> Path:
-        return self.root / "results" / key[:2] / f"{key}.json"
+        if not SHA256.fullmatch(key):
+            raise ValueError(f"not a cache key: {key!r}")
+        # Contained in the folder holding the cache: no component may link out of it.
+        return inside(self.root.parent, f"{self.root.name}/results/{key[:2]}/{key}.json")
 
     def get(self, key: str) -> dict | None:
-        """The cached result, or None when absent or corrupt (a corrupt entry is removed)."""
+        """The cached result, or None when absent or invalid (an invalid entry is removed).
+
+        Invalid: not JSON, a checksum or key that does not match, or a result without the
+        schema's required keys; each is discarded and rerun, never used.
+        """
         path = self.path(key)
         try:
             raw = path.read_bytes()
@@ -112,7 +122,8 @@ class ResultCache:
         try:
             entry = json.loads(raw)
             payload = entry["result"]
-            ok = entry.get("key") == key and entry.get("checksum") == _checksum(payload)
+            ok = (entry.get("key") == key and entry.get("checksum") == _checksum(payload)
+                  and valid_result(payload))
         except (ValueError, KeyError, TypeError, AttributeError):
             ok = False
         if not ok:
@@ -129,6 +140,43 @@ class ResultCache:
 
     def __contains__(self, key: str) -> bool:
         return self.path(key).exists()
+
+
+# What a result must hold to be used (initreport.result/1); anything else is discarded.
+RESULT_KEYS = {"schema": str, "config": dict, "sizes": list, "n_seeds": int, "diverged": list,
+               "layers": list, "checkpoints": list, "history": list, "final": dict}
+SUMMARY_KEYS = ("mean", "std", "min", "max", "n", "values")
+FINAL_KEYS = ("loss", "accuracy", "test_loss", "test_accuracy")
+LAYER_KEYS = ("layer", "fan_in", "fan_out", "activation_mean", "activation_std", "pre_activation_std",
+              "saturated_fraction", "dead_fraction", "gradient_std", "weight_grad_norm", "weight_norm")
+
+
+def _summary(x) -> bool:
+    return isinstance(x, dict) and all(k in x for k in SUMMARY_KEYS) and isinstance(x["values"], list)
+
+
+def valid_result(r) -> bool:
+    """True if ``r`` has the structure of an ``initreport.result/1`` result (keys and types)."""
+    from .runner import RESULT_SCHEMA
+    if not isinstance(r, dict) or any(not isinstance(r.get(k), t) for k, t in RESULT_KEYS.items()):
+        return False
+    if r["schema"] != RESULT_SCHEMA or "boundary" not in r or "output_layer" not in r:
+        return False
+    if not r["history"] or not all(isinstance(h, dict) and all(_summary(h.get(k)) for k in FINAL_KEYS)
+                                   for h in r["history"]):
+        return False
+    if not all(_summary(r["final"].get(k)) for k in FINAL_KEYS):
+        return False
+    if not all(isinstance(d, dict) and isinstance(d.get("seed"), int) and isinstance(d.get("epoch"), int)
+               for d in r["diverged"]):
+        return False
+    layers = list(r["layers"])
+    for cp in r["checkpoints"]:
+        if not isinstance(cp, dict) or not isinstance(cp.get("epoch"), int) or not isinstance(cp.get("layers"), list):
+            return False
+        layers += cp["layers"]
+    return all(isinstance(layer, dict) and all(k in layer for k in LAYER_KEYS)
+               and all(_summary(layer[k]) for k in LAYER_KEYS[3:]) for layer in layers)
 
 
 def _checksum(result: dict) -> str:

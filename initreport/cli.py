@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import InitReportError
+from .errors import InitReportError, Terminated, terminal_safe
 from .options import (CACHE_FORCE_HELP, DATASET_HELP, INIT_HELP, PUSH_FORCE_HELP, QUICK_HELP, jobs_option,
                       profile_option, project_dir_option, site_dir_option)
 
@@ -28,39 +31,134 @@ HELP = """Put the lore of weight initialisation to the test and publish the evid
 
 
 
-def _fail(exc: InitReportError):
-    click.echo(f"Error: {exc}", err=True)
+def _fail(exc: BaseException):
+    click.echo(f"Error: {terminal_safe(str(exc))}", err=True)
     sys.exit(1)
 
 
+# Failures of the machine, not of initreport: one line naming the cause, never "a bug".
+ENVIRONMENT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO,
+                      errno.ENOMEM, errno.EMFILE, errno.ENFILE, errno.EFBIG, errno.ENAMETOOLONG, errno.ENOENT,
+                      errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.ENOTEMPTY, errno.EBUSY, errno.ETXTBSY,
+                      errno.ELOOP, errno.EXDEV}
+
+
+def _os_error_text(exc: OSError) -> str:
+    what = exc.strerror or type(exc).__name__
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{what}{where}"
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """SIGTERM and SIGHUP raise :class:`Terminated` (a KeyboardInterrupt) in the main thread, so a
+    build they stop cleans up like one stopped with Ctrl-C. Previous handlers are put back after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = []
+
+    def handler(signum, frame):
+        if fired:             # a second signal while cleaning up: the first one is being handled
+            return
+        fired.append(signum)
+        raise Terminated(signum)
+
+    saved = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        saved[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, previous in saved.items():
+            signal.signal(sig, previous)
+
+
 class _Group(click.Group):
-    """Turns InitReportError into a one-line message with exit code 1, and Ctrl-C into exit 130."""
+    """Turns InitReportError into a one-line message with exit code 1, Ctrl-C into exit 130,
+    SIGTERM/SIGHUP into 143/129, and MemoryError or a failing disk into one ``Error:`` line."""
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            with _signals_raise():
+                return super().invoke(ctx)
         except InitReportError as exc:
             _fail(exc)
-        except KeyboardInterrupt:
-            click.echo("\nInterrupted. Finished results are kept in the cache; the previous site is intact.", err=True)
+        except KeyboardInterrupt as exc:
+            kept = {"build": " Finished results are kept in the cache; the previous site is intact.",
+                    "run": " No output file was written."}.get(ctx.invoked_subcommand, "")
+            if isinstance(exc, Terminated):
+                click.echo(f"\nInterrupted by {exc.name}.{kept}", err=True)
+                sys.exit(exc.exit_code)
+            click.echo(f"\nInterrupted.{kept}", err=True)
             sys.exit(130)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort) as exc:
+            if isinstance(exc, click.exceptions.ClickException):
+                exc.message = terminal_safe(exc.message)
             raise
+        except MemoryError:
+            _fail(InitReportError("out of memory: the job needs more memory than this machine has free; "
+                                  "use fewer seeds, a smaller width or depth, or --jobs 1"))
+        except OSError as exc:
+            if exc.errno not in ENVIRONMENT_ERRNOS or os.environ.get("INITREPORT_DEBUG"):
+                _internal_error(ctx, exc)
+            _fail(InitReportError(_os_error_text(exc)))
         except Exception as exc:          # a bug: one line here, the whole traceback in a file
-            if os.environ.get("INITREPORT_DEBUG"):
-                raise
-            log = _crash_log(exc)
-            where = f"the traceback is in {log}" if log else "rerun with INITREPORT_DEBUG=1 for the traceback"
-            kept = (" Finished results are kept in the cache; the previous site is intact."
-                    if ctx.invoked_subcommand == "build" else "")
-            click.echo(f"Error: internal error ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
-                       f"This is a bug in initreport; {where}.{kept}", err=True)
-            sys.exit(1)
+            broken = _broken_pool(exc)
+            if broken:
+                _fail(InitReportError(broken))
+            _internal_error(ctx, exc)
+
+
+def _broken_pool(exc: Exception) -> str | None:
+    """The message for a worker process that died (killed, out of memory), or None."""
+    from concurrent.futures.process import BrokenProcessPool
+    if isinstance(exc, BrokenProcessPool):
+        return ("a worker process died (killed by a signal, or by the system when out of memory); "
+                "finished results are kept in the cache: rerun the build, with --jobs 1 if memory is short")
+    return None
+
+
+def _internal_error(ctx, exc: BaseException):
+    if os.environ.get("INITREPORT_DEBUG"):
+        raise exc
+    log = _crash_log(exc)
+    where = f"the traceback is in {log}" if log else "rerun with INITREPORT_DEBUG=1 for the traceback"
+    kept = (" Finished results are kept in the cache; the previous site is intact."
+            if ctx.invoked_subcommand == "build" else "")
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    click.echo(terminal_safe(f"Error: internal error ({type(exc).__name__}: {first}). "
+                             f"This is a bug in initreport; {where}.{kept}"), err=True)
+    sys.exit(1)
 
 
 def _interactive() -> bool:
     """Progress bars only for a person at a terminal (not in CI logs or pipes)."""
     return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def _asker(yes: bool, before=None):
+    """What to do before a job estimated to be long: the ``ask`` of :func:`initreport.safety.check_budget`.
+
+    With --yes, or without a terminal to ask at (CI, a pipe), say so on stderr and go on;
+    at a terminal, ask (the default answer is no).
+    """
+    def ask(message: str) -> bool:
+        if before is not None:
+            before()
+        if yes:
+            click.echo(f"Note: {message}; starting it (--yes).", err=True)
+            return True
+        if sys.stdin.isatty() and sys.stderr.isatty():
+            return click.confirm(f"{message}. Start it?", default=False, err=True)
+        click.echo(f"Note: {message}; starting it without asking (no terminal; --yes silences this).", err=True)
+        return True
+    return ask
+
+
+def _yes_option(f):
+    return click.option("--yes", "-y", is_flag=True,
+                        help="Start a job estimated to take over 10 minutes without asking.")(f)
 
 
 def _crash_log(exc: BaseException) -> str | None:
@@ -117,11 +215,13 @@ def _positive_float(ctx, param, value):
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
               help="Write the full result (JSON) to this file.")
 @jobs_option
+@_yes_option
 def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds, dataset, label_column,
-        init_value, gain, bias, dtype, output, jobs):
+        init_value, gain, bias, dtype, output, jobs, yes):
     from .cache import atomic_write, canonical_json
     from .datasets import load_dataset
-    from .runner import make_config, run_stack
+    from .runner import estimate, make_config, run_stack
+    from .safety import Plan, check_budget
 
     if output is not None:
         # Checked before training, so a bad path costs nothing.
@@ -137,18 +237,23 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
     if gain is not None:
         params["gain"] = gain
     data = load_dataset(dataset, label_column=label_column) if label_column else load_dataset(dataset)
-    config = make_config(init=init, activation=activation, dataset=dataset, depth=depth, width=width,
-                         epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
-                         seeds=tuple(range(seeds)), init_params=params, bias=bias, dtype=dtype)
-    start = time.perf_counter()
+    # Validated and estimated with one seed first: a million seeds are refused before they exist.
+    probe = make_config(init=init, activation=activation, dataset=dataset, depth=depth, width=width,
+                        epochs=epochs, batch_size=batch_size, lr=lr, momentum=momentum,
+                        seeds=(0,), init_params=params, bias=bias, dtype=dtype)
     threads = min(jobs or os.cpu_count() or 1, seeds)
+    need = estimate([probe], data, threads=threads, members=seeds)
+    check_budget(Plan(f"this run ({seeds} seeds, depth {depth} × width {width}, {epochs} epochs)",
+                      need.bytes, need.seconds), _asker(yes))
+    config = probe.with_(seeds=tuple(range(seeds)))
+    start = time.perf_counter()
     bar = (click.progressbar(length=epochs, label=f"Training {seeds} seed(s), {epochs} epochs", show_eta=True,
                              show_pos=True, file=sys.stderr) if _interactive() and epochs > 0 else None)
     with bar or contextlib.nullcontext():
         [result] = run_stack([config], dataset=data, threads=threads,
                              on_epoch=(lambda _: bar.update(1)) if bar else None)
     seconds = time.perf_counter() - start
-    click.echo(summary_table(result, data.name))
+    click.echo(summary_table(result, terminal_safe(data.name)))
     click.echo(f"\n{seconds:.2f} s for {seeds} seed(s) trained together"
                f"{f' on {threads} threads' if threads > 1 else ''}.")
     if output:
@@ -156,7 +261,7 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
             atomic_write(output, canonical_json(result) + "\n")
         except OSError as exc:
             raise InitReportError(f"cannot write {output}: {exc.strerror}") from None
-        click.echo(f"Result written to {output}")
+        click.echo(f"Result written to {terminal_safe(output)}")
 
 
 def summary_table(result: dict, dataset: str) -> str:
@@ -224,8 +329,9 @@ def list_(profile, project_dir):
 @click.option("--force", is_flag=True, help=CACHE_FORCE_HELP)
 @jobs_option
 @site_dir_option
+@_yes_option
 @project_dir_option
-def build(quick, profile, force, jobs, site_dir, project_dir):
+def build(quick, profile, force, jobs, site_dir, yes, project_dir):
     from .build import build as build_all, check_project
     from .settings import load_settings
 
@@ -238,7 +344,7 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
     jobs = jobs or settings.jobs or os.cpu_count() or 1
     with BuildProgress(_interactive()) as progress:
         report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
-                           on_event=progress, settings=settings)
+                           on_event=progress, settings=settings, ask=_asker(yes, progress._close_bar))
     click.echo(build_summary(report))
 
 

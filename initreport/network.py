@@ -62,8 +62,10 @@ def init_stack(members: list[Member], sizes: list[int], dtype) -> tuple[list, li
             per_member.append(initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params)))
             bias = initializers.get_info(m.init).bias(**dict(m.init_params)) if m.bias is None else m.bias
             bias_rows.append(np.full((1, fan_out), bias))
-        weights.append(np.stack(per_member).astype(dtype))
-        biases.append(np.stack(bias_rows).astype(dtype))
+        # A weight too large for dtype (a huge gain) becomes Inf: recorded as divergence at epoch 0.
+        with np.errstate(over="ignore"):
+            weights.append(np.stack(per_member).astype(dtype))
+            biases.append(np.stack(bias_rows).astype(dtype))
     return weights, biases
 
 

@@ -77,8 +77,22 @@ class RunConfig:
             raise InitReportError(f"checkpoints must be epochs between 0 and {self.epochs}, got {self.checkpoints!r}")
         if self.bias is not None and not math.isfinite(self.bias):
             raise InitReportError(f"bias must be a finite number, got {self.bias!r}")
+        self._check_representable()
         # Validates the parameter names and values against the initialiser.
         initializers.initialize(self.init, np.random.default_rng(0), 2, 2, np.float64, **dict(self.init_params))
+
+    def _check_representable(self) -> None:
+        """Numbers the network stores in ``dtype`` must fit in it: 1e300 in float32 would be Inf
+        before the first step (and NumPy would warn); refused here with the largest allowed."""
+        if self.dtype not in ("float32", "float64"):
+            return
+        largest = float(np.finfo(self.dtype).max)
+        values = [("learning rate", self.lr), ("bias", self.bias)]
+        values += [(name, v) for name, v in self.init_params if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        for name, value in values:
+            if value is not None and math.isfinite(value) and abs(value) > largest:
+                raise InitReportError(f"{name} {value!r} does not fit in {self.dtype} (largest magnitude "
+                                      f"{largest:.3g}); choose a smaller value")
 
     @property
     def all_checkpoints(self) -> tuple:
@@ -129,8 +143,10 @@ def summary(values) -> dict:
     ok = arr[np.isfinite(arr)]
     if ok.size == 0:
         return {"mean": None, "std": None, "min": None, "max": None, "n": 0, "values": [None] * arr.size}
+    with np.errstate(over="ignore", invalid="ignore"):   # finite values near 1e308 can overflow: None
+        mean, std = ok.mean(), (ok.std(ddof=1) if ok.size > 1 else 0.0)
     return {
-        "mean": clean(ok.mean()), "std": clean(ok.std(ddof=1) if ok.size > 1 else 0.0),
+        "mean": clean(mean), "std": clean(std),
         "min": clean(ok.min()), "max": clean(ok.max()), "n": int(ok.size),
         "values": [clean(v) for v in arr],
     }
@@ -240,6 +256,79 @@ def stack_bytes(configs: list[RunConfig]) -> int:
     c = configs[0]
     members = sum(len(x.seeds) for x in configs)
     return 4 * members * (c.depth + 1) * (3 * c.width * c.width + c.diag_samples * c.width)
+
+
+# ---------------------------------------------------------------------------------------
+# Resource estimates, checked before anything runs (initreport.safety.check_budget)
+
+# Rates of one training thread, float32, measured on the 2-core machine this was written on
+# while other jobs shared it (tests/test_hardening.py has the calibration cases): batched
+# matmuls ran at 11–35 GMAC/s (widths 32–1024), element-wise work (activations, softmax,
+# updates, copies) at about 1 G elements/s. The constants below are about half of that, so
+# the estimate errs towards "longer"; it is meant to tell minutes from days, not to the second.
+MACS_PER_SECOND = 20e9
+ELEMENTS_PER_SECOND = 0.3e9
+BASE_BYTES = 120 * 2**20          # the interpreter with NumPy and initreport imported
+STACK_SECONDS = 0.1               # per stack: data, diagnostics and results of tiny stacks (measured 0.05–0.5 s)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Peak memory (bytes) and wall time (seconds) of a stack, and its multiply-adds."""
+
+    bytes: int
+    seconds: float
+    macs: float
+
+
+def _float(x: int | float) -> float:
+    """A float of a (possibly astronomically large) exact integer estimate; inf past float's range."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf
+
+
+def estimate(configs: list[RunConfig], data, threads: int = 1, members: int | None = None) -> Estimate:
+    """What training ``configs`` as one stack on ``data`` will cost (a deliberate over-estimate).
+
+    ``data`` needs ``n_features``, ``n_classes``, ``n_train`` and ``n_test``. Memory counts the
+    arrays that live at once in :func:`initreport.network.train_stack`: weights, initial weights
+    and velocities of every member, plus the largest of the transient phases (initialisation in
+    float64, evaluation on the whole training set, a checkpoint's diagnostics, one minibatch
+    step, dropping diverged members) and the JSON-ready results. ``members`` overrides the
+    number of seeds (to estimate a job before building a configuration of a million seeds).
+    Exact integer arithmetic: absurd sizes give an absurd estimate, never an overflow.
+    """
+    c = configs[0]
+    m = sum(len(x.seeds) for x in configs) if members is None else members
+    b = np.dtype(c.dtype).itemsize
+    f, w, d, k = data.n_features, c.width, c.depth, data.n_classes
+    # Layers f→w, (d−1) × w→w, w→k; hidden layers f→w and (d−1) × w→w.
+    p = f * w + (d - 1) * w * w + w * k
+    wmax = max(f * w, w * w if d > 1 else 0, w * k)
+    h, units = max(w, k), w * d + k
+    n, nt, e = data.n_train, data.n_test, c.epochs
+    batch, diag = min(c.batch_size, n), min(c.diag_samples, n)
+    checkpoints = len(c.all_checkpoints)
+    grid = GRID_N * GRID_N if data.n_features == 2 else 0
+    persistent = m * p * b * (3 if c.momentum else 2) + m * wmax * b
+    transient = max(
+        m * wmax * (16 + b),                                                  # initialisation
+        m * max(n, nt) * (2 * h * b + 4 * k * 8),                            # evaluation
+        m * diag * h * b * (d + 2) + m * wmax * (4 * 8 + 2 * 4) + 3 * m * w ** 2 * 8,  # checkpoint
+        m * batch * (2 * units + f) * b + 2 * m * n * 8,                      # a step, and the shuffles
+        m * p * b,                                                            # dropping diverged members
+        m * grid * (units + 2 * w * d) * b + m * grid * 8,                   # the decision-boundary grid
+    )
+    # Per-member numbers as Python floats (~32 bytes each, held twice while serialised).
+    results = 64 * m * (4 * (e + 1) + 16 * (d + 1) * checkpoints) + 32 * m * (e + 1)
+    macs = m * p * (3 * n * e + (n + nt) * (e + 1) + 3 * diag * checkpoints + grid)
+    macs += checkpoints * m * (f * w * min(f, w) * 4 + w * w * f + (d - 1) * 5 * w ** 3)
+    elements = m * units * (12 * n * e + 4 * (n + nt) * (e + 1) + 2 * grid) + m * p * 6 * e * -(-n // batch)
+    parallel = max(1, min(threads, m))
+    seconds = STACK_SECONDS + (_float(macs) / MACS_PER_SECOND + _float(elements) / ELEMENTS_PER_SECOND) / parallel
+    return Estimate(int(BASE_BYTES + persistent + max(transient, results)), seconds, _float(macs))
 
 
 def group_stacks(configs: list[RunConfig]) -> list[list[RunConfig]]:

@@ -133,7 +133,8 @@ def _remove_stale_temporaries(site_dir: Path) -> None:
     for kind in ("building", "old"):
         for path in site_dir.parent.glob(f".{site_dir.name}.{kind}-*"):
             pid = path.name.split(f".{kind}-", 1)[1].split("-", 1)[0]
-            if pid.isdigit() and not _pid_alive(int(pid)) and path.is_dir():
+            # Never through a link: a planted ".site.old-1-x -> /elsewhere" is left alone.
+            if pid.isdigit() and not _pid_alive(int(pid)) and path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
 
 

@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 import initreport
-from initreport.experiments import build_catalogue, catalogue_configs
+from initreport.catalogue import build_catalogue, catalogue_configs
 
 PACKAGE = Path(initreport.__file__).resolve().parent
 
 # Prints {index: run key} for the quick profile's configurations, in catalogue order.
 KEYS_SCRIPT = """
 import json, initreport
-from initreport.experiments import build_catalogue, catalogue_configs
+from initreport.catalogue import build_catalogue, catalogue_configs
 from initreport.keys import run_key
 print(json.dumps({"file": initreport.__file__,
                   "keys": [run_key(c) for c in catalogue_configs(build_catalogue("quick"))]}))

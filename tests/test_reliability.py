@@ -490,9 +490,10 @@ def test_esc_and_cell_escape_user_text():
     from markupsafe import Markup
 
     from initreport.pages import cell, esc
-    assert esc(XSS) == "&lt;script&gt;alert&#40;1&#41;&lt;/script&gt;"          # inert: no markup, no link
+    assert esc(XSS) == "&lt;script&gt;alert&#40;1&#41;&lt;/script&gt;"
     assert esc('"x" & \'y\'') == "&quot;x&quot; &amp; &#x27;y&#x27;"
     assert cell(f"{XSS}|b\nc") == "&lt;script&gt;alert&#40;1&#41;&lt;/script&gt;&#124;b c"
+    assert esc("[a](javascript:x)") == "&#91;a&#93;&#40;javascript&#58;x&#41;"   # no Markdown link
     assert esc(Markup(esc(XSS))) == esc(XSS)          # escaped once, never twice
 
 
@@ -519,10 +520,11 @@ def test_profile_description_is_escaped_on_the_reproducibility_page(quick_projec
     assert res.exit_code == 0, res.output
     assert " 0 run, " in res.output                                   # every result from the cache
     page = (project / "docs" / "reproducibility.md").read_text()
-    assert "&lt;img src=x onerror=alert&#40;1&#41;&gt;" in page          # fmt.inert
+    shown = "&lt;img src=x onerror=alert&#40;1&#41;&gt;"              # inert: entities a browser shows as text
+    assert shown in page
     assert "<img src=x" not in page
     html_page = (project / "site" / "reproducibility.html").read_text()
-    assert "<img src=x" not in html_page and "&lt;img src=x onerror=alert" in html_page
+    assert "<img src=x" not in html_page and shown in html_page
 
 
 # --------------------------------------------------------------------------------------- 8. safety
@@ -545,7 +547,10 @@ def test_build_deletes_only_what_it_generated(quick_project, tmp_path):
     (docs / "old-page.md").write_text("# Old\n")
     manifest = docs / ".initreport-manifest.json"
     listed = json.loads(manifest.read_text())["files"]
-    manifest.write_text(json.dumps({"files": listed + ["old-page.md", "../keep.txt", str(project / "keep.txt")]}))
+    sha = hashlib.sha256(b"# Old\n").hexdigest()
+    keep_sha = hashlib.sha256(own[project / "keep.txt"]).hexdigest()
+    manifest.write_text(json.dumps({"schema": "initreport.manifest/2", "files": {
+        **listed, "old-page.md": sha, "../keep.txt": keep_sha, str(project / "keep.txt"): keep_sha}}))
 
     res = CliRunner().invoke(main, ["build", "--quick", "--jobs", "1", "--project-dir", str(project)])
     assert res.exit_code == 0, res.output

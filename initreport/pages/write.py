@@ -1,12 +1,16 @@
 """Writing the pages, figures and machine-readable data into docs/.
 
-The files written are listed in ``docs/.initreport-manifest.json``; a later build removes
-generated files that are no longer produced, and never touches a file it did not generate.
+The files written are listed in ``docs/.initreport-manifest.json`` with the SHA-256 of what was
+written; a later build removes a generated file that is no longer produced only if it still holds
+exactly those bytes (a file edited since is kept), and never touches a file it did not generate.
+Every path written or removed is checked with :func:`initreport.safety.inside` (no ``..``, no link out).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +22,7 @@ from ..catalogue import STATUSES, Experiment, ExpId, matrix_experiment
 from ..catalogue.matrix import matrix_heuristics, recommendation
 from ..catalogue.rules.matrix import count_word
 from ..errors import InitReportError
+from ..safety import SHA256, UnsafePath, inside, plain_relative
 from .render import render_pages
 from .views import esc, experiment_view, init_rows, matrix_tables
 
@@ -89,28 +94,60 @@ def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by
     return len(rendered)
 
 
-def _write_generated(docs: Path, files: dict[str, bytes]) -> None:
-    """Write generated files into docs/, skip unchanged ones, and remove those no longer generated."""
-    manifest_path = docs / MANIFEST
+# What this module can generate: pages, figures and data files. A manifest entry of any other
+# shape (docs/assets/…, a hand-written file) is never deleted, whatever hash it is listed with.
+GENERATED = re.compile(r"(?:[A-Za-z0-9_-]+/)*[A-Za-z0-9_-]+\.md|figures/[A-Za-z0-9_.-]+\.(?:svg|png)"
+                       r"|data/[A-Za-z0-9_.-]+\.json")
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(docs: Path) -> dict[str, str | None]:
+    """{docs-relative path: SHA-256 written} of the last build's generated files, validated.
+
+    Entries that are not plain relative paths are dropped; an entry of an older manifest
+    (a plain list, no hash) maps to None and is never deleted, only overwritten if generated.
+    """
     try:
-        previous = {f for f in json.loads(manifest_path.read_text())["files"] if isinstance(f, str)}
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        previous = set()
+        data = json.loads((docs / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    if isinstance(files, list):
+        return {f: None for f in files if plain_relative(f)}
+    if isinstance(files, dict):
+        return {f: (h if isinstance(h, str) and SHA256.fullmatch(h) else None)
+                for f, h in files.items() if plain_relative(f)}
+    return {}
+
+
+def _write_generated(docs: Path, files: dict[str, bytes]) -> None:
+    """Write generated files into docs/, skip unchanged ones, and remove those no longer generated.
+
+    A stale file is removed only if it is a regular file whose bytes still hash to what the
+    manifest says this tool wrote; one edited by hand since, or listed without a hash, is kept.
+    """
+    root, name = docs.parent, docs.name
+    previous = read_manifest(docs)
     try:
         docs.mkdir(parents=True, exist_ok=True)
         for rel, data in sorted(files.items()):
-            path = docs / rel
-            if path.exists() and path.read_bytes() == data:
+            path = inside(root, f"{name}/{rel}")
+            if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
                 continue
             atomic_write(path, data)
-        root = docs.resolve()
-        for rel in sorted(previous - set(files)):
-            stale = docs / rel
-            # Only inside docs/: a hand-edited manifest must not make a build delete other files.
-            if root not in stale.resolve().parents:
+        for rel in sorted(set(previous) - set(files)):
+            try:
+                stale = inside(root, f"{name}/{rel}")
+            except UnsafePath:
                 continue
-            if stale.is_file():
+            if (previous[rel] is not None and GENERATED.fullmatch(rel) and not rel.startswith("assets/")
+                    and stale.is_file() and not stale.is_symlink()
+                    and _sha(stale.read_bytes()) == previous[rel]):
                 stale.unlink()
-        atomic_write(manifest_path, canonical_json({"files": sorted(files)}) + "\n")
+        manifest = {"schema": "initreport.manifest/2", "files": {rel: _sha(data) for rel, data in sorted(files.items())}}
+        atomic_write(inside(root, f"{name}/{MANIFEST}"), canonical_json(manifest) + "\n")
     except OSError as exc:
         raise InitReportError(f"cannot write the pages into {docs}: {exc.strerror}") from None
