@@ -16,16 +16,16 @@ import platform
 import shutil
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 from . import __version__
+from .costmodel import stack_seconds
 from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint, run_key
 from .errors import InitReportError
 from .experiments import Experiment, build_catalogue, catalogue_configs
-from .runner import RunConfig, group_stacks, run_stack
+from .executor import LocalPool as _Pool, make_executor
+from .runner import RunConfig, group_stacks
 
 CACHE_DIR = ".initreport-cache"
 
@@ -41,57 +41,18 @@ class RunStats:
     stack_seconds: list = field(default_factory=list)    # (label, seconds, members)
 
 
-def _worker_env():
-    """One BLAS thread per worker process: the workers already use every core."""
-    return {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-
-
-def _run_group(configs: list[RunConfig], threads: int = 1) -> tuple[list[dict], float]:
-    start = time.perf_counter()
-    results = run_stack(configs, threads=threads)
-    return results, time.perf_counter() - start
-
-
 def _stack_label(group: list[RunConfig]) -> str:
     c = group[0]
     return f"{c.activation}, {c.dataset}, depth {c.depth}, width {c.width}, {c.epochs} epochs"
 
 
-class _Pool:
-    """A process pool whose workers run with one BLAS thread each (spawned, so the setting holds)."""
-
-    def __init__(self, jobs: int):
-        saved = {k: os.environ.get(k) for k in _worker_env()}
-        os.environ.update(_worker_env())
-        try:
-            self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-            # Start the workers now, while the environment says one thread.
-            list(self.executor.map(int, range(jobs)))
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-    def __enter__(self):
-        return self.executor
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            # Interrupted or failed: stop the workers now rather than after their current stack.
-            for process in list(getattr(self.executor, "_processes", {}).values()):
-                process.terminate()
-        self.executor.shutdown(wait=exc_type is None, cancel_futures=True)
-        return False
-
-
 def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool = False, jobs: int = 1,
-                  on_progress=None) -> tuple[dict, RunStats]:
+                  on_progress=None, scheduler: str | None = None) -> tuple[dict, RunStats]:
     """Results of every configuration, from the cache where possible.
 
     ``on_progress(n, cached)`` is called as configurations are resolved. Each finished stack
     is written to the cache at once, so an interrupted build keeps its finished work.
+    Stacks run on ``jobs`` local processes, or on the Dask cluster at ``scheduler``.
     """
     start = time.perf_counter()
     stats = RunStats(total=len(configs))
@@ -108,8 +69,8 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
         else:
             todo.append(c)
     stats.discarded = len(cache.discarded)
-    # Largest stacks first, so the parallel tail is short.
-    groups = sorted(group_stacks(todo), key=lambda g: -_stack_cost(g))
+    # Longest stacks first (by the fitted cost model), so the parallel tail is short.
+    groups = sorted(group_stacks(todo), key=lambda g: -stack_seconds(g))
 
     def finish(group, group_results, seconds):
         for c, r in zip(group, group_results):
@@ -120,27 +81,15 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
         if on_progress:
             on_progress(len(group), False)
 
-    if jobs <= 1 or len(groups) <= 1:
-        # In this process; a single stack (one changed experiment, say) still gets every core,
-        # as threads over blocks of its members.
-        for group in groups:
-            finish(group, *_run_group(group, threads=jobs))
-    else:
-        with _Pool(min(jobs, len(groups))) as pool:
-            pending = {pool.submit(_run_group, g): g for g in groups}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    finish(pending.pop(fut), *fut.result())
+    if groups:
+        executor = make_executor(jobs=jobs, n_groups=len(groups), scheduler=scheduler)
+        try:
+            executor.run(groups, finish)
+        finally:
+            executor.close()
     stats.diverged_runs = sum(1 for r in results.values() if r["diverged"])
     stats.seconds = time.perf_counter() - start
     return results, stats
-
-
-def _stack_cost(group: list[RunConfig]) -> float:
-    c = group[0]
-    members = sum(len(x.seeds) for x in group)
-    return members * max(c.epochs, 1) * (c.depth + 1) * c.width * c.width
 
 
 # ---------------------------------------------------------------------------------------
@@ -259,7 +208,8 @@ def versions() -> dict:
 
 
 def build(project_dir: Path, *, profile: str | None = None, force: bool = False, jobs: int = 1,
-          site_dir: Path | None = None, on_progress=None, on_stage=None, settings=None) -> BuildReport:
+          site_dir: Path | None = None, on_progress=None, on_stage=None, settings=None,
+          scheduler: str | None = None) -> BuildReport:
     """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem."""
     from . import pages
     from .site import build_site
@@ -281,7 +231,9 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     cache = ResultCache(project_dir / CACHE_DIR)
 
     stage(f"Running {len(configs)} runs of {len(experiments)} experiments (profile {prof.name})")
-    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_progress=on_progress)
+    scheduler = scheduler or getattr(settings, "scheduler", None)
+    results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_progress=on_progress,
+                                   scheduler=scheduler)
 
     by_exp = {e.id: {label: results[c] for label, c in e.runs} for e in experiments}
     keys_by_exp = {e.id: {label: run_key(c) for label, c in e.runs} for e in experiments}

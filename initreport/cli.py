@@ -234,8 +234,11 @@ def list_(profile, project_dir):
               help="Processes to run experiments and figures in  [default: the number of cores].")
 @click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the site  [default: site/ in the project].")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run the experiments on this Dask cluster (needs initreport[dask]); results are "
+                   "cached here as they arrive  [default: build.scheduler in initreport.toml, else local].")
 @_project_option
-def build(quick, profile, force, jobs, site_dir, project_dir):
+def build(quick, profile, force, jobs, site_dir, project_dir, scheduler):
     from .build import build as build_all, check_project
     from .settings import load_settings
 
@@ -246,6 +249,12 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
     profile = "quick" if quick else (profile or settings.default_profile)
     settings.profile(profile)                      # an unknown profile fails now, not after the runs
     jobs = jobs or settings.jobs or os.cpu_count() or 1
+    if scheduler is not None:
+        from .executor import check_scheduler_address
+        try:
+            check_scheduler_address(scheduler)
+        except InitReportError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scheduler") from None
     interactive = _interactive()
     bar = None
     counts = {"cached": 0, "ran": 0}
@@ -271,7 +280,8 @@ def build(quick, profile, force, jobs, site_dir, project_dir):
             bar.update(n, current_item=n)
 
     report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
-                       on_progress=on_progress, on_stage=on_stage, settings=settings)
+                       on_progress=on_progress, on_stage=on_stage, settings=settings,
+                       scheduler=scheduler or settings.scheduler)
     if bar is not None:
         bar.__exit__(None, None, None)
     r = report.runs

@@ -280,6 +280,27 @@ def evaluate(weights, biases, x, y, act: Activation):
     return loss, accuracy.astype(np.float64)
 
 
+# Evaluation schedule. Evaluating the full training and test sets costs a forward pass over
+# both, about 0.4 of a training epoch on the digits; at every epoch of a long run that is
+# nearly half the work again. Up to EVAL_EVERY_EPOCH_UP_TO epochs (every run of the built-in
+# profiles) every epoch is evaluated; beyond, a fixed schedule of at most about EVAL_POINTS
+# epochs: a geometric grid (dense at the start, where the loss moves fastest) joined with an
+# even grid (so late training is covered too), always with 0, the checkpoints and the last.
+EVAL_EVERY_EPOCH_UP_TO = 64
+EVAL_POINTS = 64
+
+
+def eval_epochs(epochs: int, checkpoints=()) -> tuple:
+    """The epochs at which the training and test sets are evaluated (sorted, with 0 and the last)."""
+    if epochs <= EVAL_EVERY_EPOCH_UP_TO:
+        return tuple(range(epochs + 1))
+    geometric = np.unique(np.round(np.geomspace(1, epochs, EVAL_POINTS * 3 // 4)).astype(int))
+    even = np.unique(np.round(np.linspace(0, epochs, EVAL_POINTS // 4 + 1)).astype(int))
+    chosen = {0, epochs, *(int(e) for e in geometric), *(int(e) for e in even),
+              *(int(c) for c in checkpoints if 0 <= c <= epochs)}
+    return tuple(sorted(chosen))
+
+
 @dataclass
 class TrainResult:
     """Raw per-member outcome of a stack; ``diagnostics`` reduces it to statistics."""
@@ -292,6 +313,7 @@ class TrainResult:
     test_loss: np.ndarray
     test_accuracy: np.ndarray
     diverged_at: np.ndarray         # (members,) epoch of divergence, -1 if never
+    evaluated: tuple = ()           # epochs whose columns above were measured (see eval_epochs)
     checkpoints: dict = field(default_factory=dict)   # epoch -> per-layer statistics
     grid_classes: np.ndarray | None = None            # (members, G) predicted class on a grid (2-D sets)
     final_weights: list | None = None                 # only when asked (tests)
@@ -362,9 +384,18 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
         train_loss=np.full(shape, np.nan), train_accuracy=np.full(shape, np.nan),
         test_loss=np.full(shape, np.nan), test_accuracy=np.full(shape, np.nan),
         diverged_at=np.full(n_members, -1, dtype=np.int64),
+        evaluated=eval_epochs(epochs, checkpoints),
     )
     active = np.arange(n_members)          # original indices of the members still training
     checkpoint_set = set(checkpoints)
+    evaluated = set(result.evaluated)
+
+    def weights_finite():
+        """Members whose weights and biases are all finite (divergence between evaluations)."""
+        finite = np.ones(len(active), dtype=bool)
+        for w, b in zip(weights, biases):
+            finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
+        return finite
 
     def record(epoch):
         """Evaluate, detect divergence, take a checkpoint; returns the mask of members kept."""
@@ -374,9 +405,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
 
         parts = pool.map(block_eval, len(active))
         tr_loss, tr_acc, te_loss, te_acc = (np.concatenate([p[i] for p in parts]) for i in range(4))
-        finite = np.isfinite(tr_loss)
-        for w, b in zip(weights, biases):
-            finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
+        finite = np.isfinite(tr_loss) & weights_finite()
         result.train_loss[active, epoch] = np.where(finite, tr_loss, np.nan)
         result.train_accuracy[active, epoch] = np.where(finite, tr_acc, np.nan)
         result.test_loss[active, epoch] = np.where(finite, te_loss, np.nan)
@@ -420,7 +449,11 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             order = np.stack([rng.permutation(n_train) for rng in shuffle_rngs])
             run_epoch(weights, biases, velocity_w, velocity_b, x_train, y_train, order, batch_size,
                       activation, lr, momentum, pool)
-            finite = record(epoch)
+            if epoch in evaluated:
+                finite = record(epoch)
+            else:
+                finite = weights_finite()
+                result.diverged_at[active[~finite]] = epoch
             if not finite.all():
                 drop(finite)
             if on_epoch is not None:

@@ -160,7 +160,7 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
         for i, r in enumerate(rows) if raw.diverged_at[r] >= 0
     ]
     history = []
-    for epoch in range(raw.epochs + 1):
+    for epoch in raw.evaluated:          # every epoch up to 64, else a schedule (network.eval_epochs)
         history.append({
             "epoch": epoch,
             "loss": summary(raw.train_loss[rows, epoch]),
