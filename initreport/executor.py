@@ -48,7 +48,9 @@ def worker_env() -> dict:
     env = dict(os.environ)
     env.update({k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")})
     root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    # and the parent's module path, so functions of the caller's modules unpickle (as spawn does)
+    paths = [root] + [os.path.abspath(p or os.curdir) for p in sys.path if isinstance(p, str)]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if os.path.isdir(p)))
     return env
 
 
@@ -92,10 +94,11 @@ def _worker_main(read_fd: int, write_fd: int, parent_pid: int) -> None:
     inbox, outbox = Connection(read_fd, writable=False), Connection(write_fd, readable=False)
     while True:
         try:
-            fn, args = pickle.loads(inbox.recv_bytes())
+            data = inbox.recv_bytes()
         except EOFError:
             return
         try:
+            fn, args = pickle.loads(data)
             answer = (True, fn(*args))
         except BaseException as exc:                  # sent back; the parent decides
             answer = (False, exc)
