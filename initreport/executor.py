@@ -36,8 +36,9 @@ from pathlib import Path
 from .errors import InitReportError
 
 PR_SET_PDEATHSIG = 1
-#: Seconds `initreport build --scheduler` waits for the scheduler to answer.
-CONNECT_TIMEOUT = 10
+#: Seconds `initreport build --scheduler` waits for the scheduler to answer (environment
+#: variable INITREPORT_SCHEDULER_TIMEOUT to change it, for a slow network).
+CONNECT_TIMEOUT = 10.0
 #: How often Dask retries a stack whose task raised (a lost worker is rescheduled anyway).
 DASK_RETRIES = 2
 
@@ -292,8 +293,9 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, address: str, timeout: float = CONNECT_TIMEOUT):
+    def __init__(self, address: str, timeout: float | None = None):
         check_scheduler_address(address)
+        timeout = timeout if timeout is not None else _timeout_from_env()
         try:
             from dask.distributed import Client
         except ImportError:
@@ -320,7 +322,7 @@ class DaskExecutor:
                                      key=f"initreport-stack-{i}-{os.getpid()}-{time.time_ns()}")
             futures[fut] = group
         try:
-            for fut in as_completed(list(futures)):
+            for fut in as_completed(list(futures), loop=self.client.loop):
                 results, seconds, theirs = fut.result()
                 if theirs != ours:
                     raise InitReportError(
@@ -334,6 +336,19 @@ class DaskExecutor:
 
     def close(self):
         self.client.close()
+
+
+def _timeout_from_env() -> float:
+    raw = os.environ.get("INITREPORT_SCHEDULER_TIMEOUT", "")
+    if not raw:
+        return CONNECT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 3600:
+        raise InitReportError(f"INITREPORT_SCHEDULER_TIMEOUT={raw!r} is not allowed; give seconds from 0 to 3600")
+    return value
 
 
 def _worker_of(fut) -> str:
