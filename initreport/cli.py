@@ -152,7 +152,8 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
     bar = (click.progressbar(length=epochs, label=f"Training {seeds} seed(s), {epochs} epochs", show_eta=True,
                              show_pos=True, file=sys.stderr) if _interactive() and epochs > 0 else None)
     with bar or contextlib.nullcontext():
-        [result] = run_stack([config], dataset=data, threads=threads,
+        # Without --output nothing shows the curves: evaluate at 0 and the last epoch only.
+        [result] = run_stack([config], dataset=data, threads=threads, history=output is not None,
                              on_epoch=(lambda _: bar.update(1)) if bar else None)
     seconds = time.perf_counter() - start
     click.echo(summary_table(result, data.name))

@@ -81,8 +81,50 @@ def _fill(values: np.ndarray, members: np.ndarray, n_members: int) -> np.ndarray
     return full
 
 
+def weight_statistics(weights, biases, w0, b0) -> list[dict]:
+    """The statistics of each layer that depend on the weights alone, per member (rows).
+
+    Every number is computed from one member's slices only, so a stack can be cut into blocks
+    of members computed in parallel threads with the same results (``layer_statistics``'s
+    ``map_members``); the singular values behind ``rank`` are most of a checkpoint's cost.
+    """
+    n_hidden = len(weights) - 1
+    out = []
+    for l in range(n_hidden + 1):
+        w, w_init = weights[l].astype(np.float64), w0[l].astype(np.float64)
+        norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
+        change = w - w_init
+        s = {"weight_norm": norm_w,
+             "distance_from_init": np.sqrt((change * change).sum(axis=(1, 2))),
+             "max_abs_change": np.abs(change).max(axis=(1, 2))}
+        del change
+        if l == n_hidden:
+            s["bias_change"] = np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
+        else:
+            mean_norm = norm_w / np.sqrt(w.shape[2])
+            spread = unit_spread(w)
+            s["weight_std"] = w.std(axis=(1, 2))
+            s["weight_max_abs"] = np.abs(w).max(axis=(1, 2))
+            s["unit_spread"] = spread
+            # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
+            s["relative_unit_spread"] = np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0)
+            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
+            s["rank"] = np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64)
+        out.append(s)
+    return out
+
+
+def _weight_statistics_in_blocks(weights, biases, w0, b0, map_members) -> list[dict]:
+    n = len(weights[0])
+    if map_members is None:
+        return weight_statistics(weights, biases, w0, b0)
+    parts = map_members(lambda a, b: weight_statistics([w[a:b] for w in weights], [v[a:b] for v in biases],
+                                                       [w[a:b] for w in w0], [v[a:b] for v in b0]), n)
+    return [{k: np.concatenate([p[l][k] for p in parts]) for k in parts[0][l]} for l in range(len(weights))]
+
+
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
-                     *, members: np.ndarray, n_members: int, groups: list) -> dict:
+                     *, members: np.ndarray, n_members: int, groups: list, map_members=None) -> dict:
     """Per-layer statistics of the stack on the diagnostic batch (x, y).
 
     ``members`` are the original indices of the surviving members (the rows of the arrays);
@@ -93,7 +135,10 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     One forward and one backward pass, in the training dtype (what training sees), with the
     statistics of each layer reduced (in float64) as soon as its arrays exist; only the
     activations are kept between the passes, which bounds the memory of deep, wide stacks.
+    ``map_members(fn, n)`` (e.g. ``MemberThreads.map``) computes the weight-only statistics
+    over blocks of members in parallel; the numbers do not depend on it.
     """
+    by_weights = _weight_statistics_in_blocks(weights, biases, w0, b0, map_members)
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
     f64 = {"dtype": np.float64}
     nan = np.full(len(members), np.nan)
@@ -132,31 +177,14 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     for l in range(n_hidden, -1, -1):
         a_prev = acts[l]
         g_w = np.matmul(a_prev.T if a_prev.ndim == 2 else a_prev.transpose(0, 2, 1), dz).astype(np.float64)
-        w, w_init = weights[l].astype(np.float64), w0[l].astype(np.float64)
-        norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
         grad_norm = np.sqrt((g_w * g_w).sum(axis=(1, 2)))
         del g_w
-        change = w - w_init
         target = out if l == n_hidden else hidden[l]
+        target.update(by_weights[l])
         target["weight_grad_norm"] = grad_norm
-        target["weight_norm"] = norm_w
-        target["distance_from_init"] = np.sqrt((change * change).sum(axis=(1, 2)))
-        target["max_abs_change"] = np.abs(change).max(axis=(1, 2))
-        del change
-        if l == n_hidden:
-            target["bias_change"] = np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
-        else:
-            mean_norm = norm_w / np.sqrt(w.shape[2])
-            spread = unit_spread(w)
+        if l < n_hidden:
+            norm_w = by_weights[l]["weight_norm"]
             target["update_ratio"] = np.where(norm_w > 0, lr64 * grad_norm / np.where(norm_w > 0, norm_w, 1), np.nan)
-            target["weight_std"] = w.std(axis=(1, 2))
-            target["weight_max_abs"] = np.abs(w).max(axis=(1, 2))
-            target["unit_spread"] = spread
-            # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
-            target["relative_unit_spread"] = np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0)
-            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
-            target["rank"] = np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64)
-        del w, w_init
         if l > 0:
             da = np.matmul(dz, weights[l].transpose(0, 2, 1))
             dz = act.backprop_(da, acts[l])

@@ -339,6 +339,7 @@ def train_stack(
     grid: np.ndarray | None = None,
     threads: int = 1,
     on_epoch=None,
+    eval_at=None,
 ) -> TrainResult:
     """Train every member with minibatch SGD (optional momentum) and record what happens.
 
@@ -347,18 +348,22 @@ def train_stack(
     ``threads`` > 1 trains and evaluates blocks of members in parallel threads (see
     :class:`MemberThreads`); the numbers do not depend on it. The caller should hold BLAS to
     one thread (``runner.run_stack`` does). ``on_epoch(epoch)`` is called after each epoch.
+    ``eval_at``: the epochs to evaluate the full training and test sets at, besides 0, the
+    checkpoints and the last (default: :func:`eval_epochs`; ``()`` for only those). Between
+    evaluations, divergence is detected from the weights after every epoch.
     """
     keep_heap()
     with MemberThreads(threads) as pool:
         return _train_stack(members, data, activation=activation, depth=depth, width=width, epochs=epochs,
                             batch_size=batch_size, momentum=momentum, dtype=dtype, checkpoints=checkpoints,
                             diag_samples=diag_samples, hist_bins=hist_bins, keep_weights=keep_weights,
-                            groups=groups, grid=grid, pool=pool, on_epoch=on_epoch)
+                            groups=groups, grid=grid, pool=pool, on_epoch=on_epoch,
+                            eval_at=eval_at)
 
 
 def _train_stack(members, data, *, activation, depth, width, epochs, batch_size, momentum, dtype,
                  checkpoints, diag_samples, hist_bins, keep_weights, groups, grid, pool: MemberThreads,
-                 on_epoch=None):
+                 on_epoch=None, eval_at=None):
     dtype = np.dtype(dtype)
     sizes = layer_sizes(data.n_features, depth, width, data.n_classes)
     x_train = np.ascontiguousarray(data.x_train, dtype=dtype)
@@ -384,7 +389,8 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
         train_loss=np.full(shape, np.nan), train_accuracy=np.full(shape, np.nan),
         test_loss=np.full(shape, np.nan), test_accuracy=np.full(shape, np.nan),
         diverged_at=np.full(n_members, -1, dtype=np.int64),
-        evaluated=eval_epochs(epochs, checkpoints),
+        evaluated=(eval_epochs(epochs, checkpoints) if eval_at is None else
+                   tuple(sorted({0, epochs, *checkpoints, *(e for e in eval_at if 0 <= e <= epochs)}))),
     )
     active = np.arange(n_members)          # original indices of the members still training
     checkpoint_set = set(checkpoints)
@@ -419,6 +425,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
                 result.checkpoints[epoch] = layer_statistics(
                     sub(weights), sub(biases), sub(w0), sub(b0), lr[keep], diag_x, diag_y,
                     activation, hist_bins, members=active[keep], n_members=n_members, groups=groups,
+                    map_members=pool.map,
                 )
         return finite
 
