@@ -114,17 +114,23 @@ def weight_statistics(weights, biases, w0, b0) -> list[dict]:
     return out
 
 
-def _weight_statistics_in_blocks(weights, biases, w0, b0, map_members) -> list[dict]:
-    n = len(weights[0])
-    if map_members is None:
-        return weight_statistics(weights, biases, w0, b0)
-    parts = map_members(lambda a, b: weight_statistics([w[a:b] for w in weights], [v[a:b] for v in biases],
-                                                       [w[a:b] for w in w0], [v[a:b] for v in b0]), n)
-    return [{k: np.concatenate([p[l][k] for p in parts]) for k in parts[0][l]} for l in range(len(weights))]
+class _Done:
+    """The result of a call made at once (``submit`` when there are no threads)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def _inline(fn, *args):
+    return _Done(fn(*args))
 
 
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
-                     *, members: np.ndarray, n_members: int, groups: list, map_members=None) -> dict:
+                     *, members: np.ndarray, n_members: int, groups: list, submit=None,
+                     blocks=None) -> dict:
     """Per-layer statistics of the stack on the diagnostic batch (x, y).
 
     ``members`` are the original indices of the surviving members (the rows of the arrays);
@@ -134,11 +140,16 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
 
     One forward and one backward pass, in the training dtype (what training sees), with the
     statistics of each layer reduced (in float64) as soon as its arrays exist; only the
-    activations are kept between the passes, which bounds the memory of deep, wide stacks.
-    ``map_members(fn, n)`` (e.g. ``MemberThreads.map``) computes the weight-only statistics
-    over blocks of members in parallel; the numbers do not depend on it.
+    activations (and the arrays a pending reduction still reads) are kept between the passes.
+    ``submit(fn, *args)`` (e.g. ``MemberThreads.submit``) runs the reductions on other threads
+    while this one goes on with the passes, and the weight-only statistics over ``blocks`` of
+    members; each number is computed by the same code from the same array either way.
     """
-    by_weights = _weight_statistics_in_blocks(weights, biases, w0, b0, map_members)
+    run = submit or _inline
+    n = len(weights[0])
+    blocks = blocks or [(0, n)]
+    weight_parts = [run(weight_statistics, [w[a:b] for w in weights], [v[a:b] for v in biases],
+                        [w[a:b] for w in w0], [v[a:b] for v in b0]) for a, b in blocks]
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
     f64 = {"dtype": np.float64}
     nan = np.full(len(members), np.nan)
@@ -148,50 +159,63 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     def hists(values, value_range):
         return [histogram(values[r], *value_range(values[r]), bins) if r.size else None for r in group_rows]
 
+    def forward_stats(z, a):
+        sat = act.saturated(a)
+        return {"pre_activation_std": z.std(axis=(1, 2), **f64),
+                "activation_mean": a.mean(axis=(1, 2), **f64),
+                "activation_std": a.std(axis=(1, 2), **f64),
+                "saturated_fraction": sat.mean(axis=(1, 2)) if sat is not None else nan,
+                # Dead: z ≤ 0 (so a ≤ 0) on every example of the batch.
+                "dead_fraction": np.all(a <= 0, axis=1).mean(axis=1) if act.can_die else nan,
+                "activation_hist": hists(a, lambda v: activation_range(act, v))}
+
+    def gradient_stats(dz):
+        return {"gradient_std": dz.std(axis=(1, 2), **f64), "gradient_hist": hists(dz, symmetric_range)}
+
+    def grad_norm(a_prev, dz):
+        g_w = np.matmul(a_prev.T if a_prev.ndim == 2 else a_prev.transpose(0, 2, 1), dz).astype(np.float64)
+        return np.sqrt((g_w * g_w).sum(axis=(1, 2)))
+
     # Forward: pre-activation and activation statistics, layer by layer.
+    pending = []
     acts = [x]
     a = x
     for l in range(n_hidden):
         z = np.matmul(a, weights[l])
         z += biases[l]
-        h = hidden[l]
-        h["pre_activation_std"] = z.std(axis=(1, 2), **f64)
         a = act.forward(z)
-        del z                       # only the activations are kept
-        h["activation_mean"] = a.mean(axis=(1, 2), **f64)
-        h["activation_std"] = a.std(axis=(1, 2), **f64)
-        sat = act.saturated(a)
-        h["saturated_fraction"] = sat.mean(axis=(1, 2)) if sat is not None else nan
-        # Dead: z ≤ 0 (so a ≤ 0) on every example of the batch.
-        h["dead_fraction"] = np.all(a <= 0, axis=1).mean(axis=1) if act.can_die else nan
-        h["activation_hist"] = hists(a, lambda v: activation_range(act, v))
+        pending.append((hidden[l], run(forward_stats, z, a)))
+        del z                       # only the activations are kept (and z until its reduction ran)
         acts.append(a)
     logits = np.matmul(a, weights[n_hidden])
     logits += biases[n_hidden]
     _, dz = softmax_cross_entropy(logits, np.broadcast_to(y, logits.shape[:-1]))
     del logits
 
-    # Backward: gradient statistics, and the weights' statistics beside their gradient.
-    lr64 = lr.astype(np.float64).reshape(-1)
+    # Backward: gradient statistics; the weights' own statistics come from weight_statistics.
     out = {}
+    norms = [None] * (n_hidden + 1)
     for l in range(n_hidden, -1, -1):
-        a_prev = acts[l]
-        g_w = np.matmul(a_prev.T if a_prev.ndim == 2 else a_prev.transpose(0, 2, 1), dz).astype(np.float64)
-        grad_norm = np.sqrt((g_w * g_w).sum(axis=(1, 2)))
-        del g_w
-        target = out if l == n_hidden else hidden[l]
-        target.update(by_weights[l])
-        target["weight_grad_norm"] = grad_norm
-        if l < n_hidden:
-            norm_w = by_weights[l]["weight_norm"]
-            target["update_ratio"] = np.where(norm_w > 0, lr64 * grad_norm / np.where(norm_w > 0, norm_w, 1), np.nan)
+        norms[l] = run(grad_norm, acts[l], dz)
         if l > 0:
             da = np.matmul(dz, weights[l].transpose(0, 2, 1))
             dz = act.backprop_(da, acts[l])
-            h = hidden[l - 1]
-            h["gradient_std"] = dz.std(axis=(1, 2), **f64)
-            h["gradient_hist"] = hists(dz, symmetric_range)
-            acts[l] = None          # no longer needed
+            pending.append((hidden[l - 1], run(gradient_stats, dz)))
+            acts[l] = None          # no longer needed here
+
+    for target, future in pending:
+        target.update(future.result())
+    parts = [p.result() for p in weight_parts]
+    by_weights = [{k: np.concatenate([p[l][k] for p in parts]) for k in parts[0][l]} for l in range(n_hidden + 1)]
+    lr64 = lr.astype(np.float64).reshape(-1)
+    for l in range(n_hidden + 1):
+        target = out if l == n_hidden else hidden[l]
+        target.update(by_weights[l])
+        grad = norms[l].result()
+        target["weight_grad_norm"] = grad
+        if l < n_hidden:
+            norm_w = by_weights[l]["weight_norm"]
+            target["update_ratio"] = np.where(norm_w > 0, lr64 * grad / np.where(norm_w > 0, norm_w, 1), np.nan)
 
     order = HIDDEN_STATS + ("activation_hist", "gradient_hist")
     hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h[k], members, n_members)) for k in order}

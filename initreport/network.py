@@ -229,6 +229,17 @@ class MemberThreads:
             self._stop.set()        # Ctrl-C or an error: the other blocks stop at their next step
             raise
 
+    def submit(self, fn, *args):
+        """fn(*args) on one of the threads (at once, in this thread, without threads): a future."""
+        if self._executor is None:
+            from .diagnostics import _Done
+            return _Done(fn(*args))
+
+        def call():
+            with np.errstate(all="ignore"):    # error state is per thread
+                return fn(*args)
+        return self._executor.submit(call)
+
     def close(self):
         if self._executor is not None:
             self._stop.set()
@@ -425,7 +436,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
                 result.checkpoints[epoch] = layer_statistics(
                     sub(weights), sub(biases), sub(w0), sub(b0), lr[keep], diag_x, diag_y,
                     activation, hist_bins, members=active[keep], n_members=n_members, groups=groups,
-                    map_members=pool.map,
+                    submit=pool.submit, blocks=pool.blocks(len(keep)),
                 )
         return finite
 
