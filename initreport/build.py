@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .costmodel import stack_seconds
+from .costmodel import estimate_seconds, stack_seconds
 from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint, run_key
 from .errors import InitReportError
 from .experiments import Experiment, build_catalogue, catalogue_configs
@@ -39,6 +39,32 @@ class RunStats:
     discarded: int = 0
     seconds: float = 0.0
     stack_seconds: list = field(default_factory=list)    # (label, seconds, members)
+
+
+def run_plan(configs: list[RunConfig], cache: ResultCache, *, force: bool, jobs: int,
+             scheduler: str | None) -> str:
+    """"; N to compute, about T on W processes" (from the cost model), or "" when all are cached."""
+    todo = [c for c in configs if force or run_key(c) not in cache]
+    if not todo:
+        return ""
+    if scheduler:
+        where = f"of work for one core, divided among the workers of {scheduler}"
+        seconds = estimate_seconds(todo, 1)
+    else:
+        workers = max(1, jobs)
+        seconds = estimate_seconds(todo, workers)
+        where = f"on {workers} {'process' if workers == 1 else 'processes'}"
+    return f"; {len(todo)} to compute, about {duration(seconds)} {where}"
+
+
+def duration(seconds: float) -> str:
+    """12 s, 3 min 20 s, 2 h 05 min."""
+    s = max(1, round(seconds))
+    if s < 100:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def _stack_label(group: list[RunConfig]) -> str:
@@ -230,8 +256,9 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     configs = catalogue_configs(experiments)
     cache = ResultCache(project_dir / CACHE_DIR)
 
-    stage(f"Running {len(configs)} runs of {len(experiments)} experiments (profile {prof.name})")
     scheduler = scheduler or getattr(settings, "scheduler", None)
+    stage(f"Running {len(configs)} runs of {len(experiments)} experiments (profile {prof.name}"
+          f"{run_plan(configs, cache, force=force, jobs=jobs, scheduler=scheduler)})")
     results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_progress=on_progress,
                                    scheduler=scheduler)
 
