@@ -25,6 +25,7 @@ from .cache import ResultCache, atomic_write, canonical_json, engine_fingerprint
 from .errors import InitReportError
 from .experiments import Experiment, build_catalogue, catalogue_configs
 from .executor import LocalPool as _Pool, make_executor
+from .network import EVAL_SCHEDULE
 from .runner import RunConfig, group_stacks
 
 CACHE_DIR = ".initreport-cache"
@@ -277,6 +278,8 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
         "stack_seconds": stats.stack_seconds, "run_seconds": round(stats.seconds, 3),
         "command": "initreport build" + ("" if prof.name == "default" else f" --profile {prof.name}"),
         "python_executable": sys.executable,
+        "evaluation": EVAL_SCHEDULE,
+        "executor": f"Dask cluster at {scheduler}" if scheduler else f"local, {jobs} process(es)",
     }
     docs = project_dir / "docs"
     written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,

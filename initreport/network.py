@@ -301,6 +301,12 @@ EVAL_EVERY_EPOCH_UP_TO = 64
 EVAL_POINTS = 64
 
 
+EVAL_SCHEDULE = (f"the full training and test sets are evaluated at every epoch up to {EVAL_EVERY_EPOCH_UP_TO} "
+                 f"epochs; a longer run at about {EVAL_POINTS} epochs: a geometric grid from 1 to the last epoch "
+                 f"({EVAL_POINTS * 3 // 4} points), an even grid ({EVAL_POINTS // 4 + 1} points), the checkpoints "
+                 "and the last epoch; divergence is checked after every epoch")
+
+
 def eval_epochs(epochs: int, checkpoints=()) -> tuple:
     """The epochs at which the training and test sets are evaluated (sorted, with 0 and the last)."""
     if epochs <= EVAL_EVERY_EPOCH_UP_TO:

@@ -189,3 +189,80 @@ def test_no_process_of_a_killed_build_survives(tmp_path, sig):
                 os.kill(p, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+# --------------------------------------------------------------------------------------- evaluation schedule
+
+
+def test_eval_schedule_is_every_epoch_up_to_64_then_about_64_points_with_checkpoints():
+    from initreport.network import EVAL_EVERY_EPOCH_UP_TO, eval_epochs
+    assert EVAL_EVERY_EPOCH_UP_TO == 64
+    for epochs in (0, 1, 20, 64):
+        assert eval_epochs(epochs) == tuple(range(epochs + 1))
+    for epochs in (65, 300, 10000):
+        e = eval_epochs(epochs, (37, epochs // 2))
+        assert e[0] == 0 and e[-1] == epochs and 37 in e and epochs // 2 in e
+        assert list(e) == sorted(set(e)) and len(e) <= 64 + 3
+        assert set(range(6)) <= set(e)               # dense at the start, where the loss moves most
+        gaps = [b - a for a, b in zip(e, e[1:])]
+        assert max(gaps) <= epochs / 16 + 1          # the even grid bounds every gap
+
+
+def test_a_long_run_has_history_at_the_schedule_and_the_same_numbers_there():
+    """Skipping evaluations changes no number at the epochs evaluated, nor the final weights."""
+    import numpy as np
+    from initreport.runner import make_config, run_stack
+    from initreport.network import eval_epochs
+    c = make_config(init="he_normal", activation="tanh", dataset="spirals", depth=2, width=8, epochs=70,
+                    batch_size=64, seeds=(0, 1), checkpoints=(33,))
+    [r] = run_stack([c])
+    epochs = [h["epoch"] for h in r["history"]]
+    assert tuple(epochs) == eval_epochs(70, (0, 33, 70))
+    assert [cp["epoch"] for cp in r["checkpoints"]] == [0, 33, 70]
+    assert r["final"] == {k: r["history"][-1][k] for k in ("loss", "accuracy", "test_loss", "test_accuracy")}
+    [short] = run_stack([c], history=False)
+    assert [h["epoch"] for h in short["history"]] == [0, 33, 70]
+    full = {h["epoch"]: h for h in r["history"]}
+    for h in short["history"]:
+        assert h == full[h["epoch"]]
+    assert short["checkpoints"] == r["checkpoints"] and short["final"] == r["final"]
+
+
+def test_divergence_between_evaluations_is_caught_at_its_epoch():
+    from initreport.runner import make_config, run_stack
+    c = make_config(init="large_random", activation="relu", depth=4, width=32, epochs=5, lr=5.0, seeds=(0, 1, 2))
+    [every] = run_stack([c])
+    [ends] = run_stack([c], history=False)               # evaluated at 0 and 5 only
+    assert every["diverged"] and ends["diverged"] == every["diverged"]
+
+
+# --------------------------------------------------------------------------------------- cost model
+
+
+def test_cost_model_orders_and_estimates():
+    from initreport.costmodel import estimate_seconds, makespan, stack_seconds
+    from initreport.runner import make_config
+    small = make_config(depth=2, width=16, epochs=2)
+    big = make_config(depth=10, width=256, epochs=20, seeds=tuple(range(8)))
+    assert stack_seconds([big]) > 20 * stack_seconds([small])
+    assert stack_seconds([small.with_(epochs=4)]) > stack_seconds([small])
+    times = [5.0, 3.0, 3.0, 2.0, 1.0]
+    assert makespan(times, 1) == sum(times)
+    assert makespan(times, 2) == 7.0                      # 5+2 | 3+3+1
+    assert makespan(times, 100) == 5.0                    # the longest stack bounds it
+    one, two = estimate_seconds([big, small]), estimate_seconds([big, small], jobs=2)
+    assert one > two >= stack_seconds([big])
+
+
+def test_build_prints_runs_to_compute_and_an_estimate(tmp_path):
+    project = tiny_project(tmp_path / "p")
+    cmd = [sys.executable, "-m", "initreport.cli", "build", "--project-dir", str(project), "--profile", "tiny",
+           "--jobs", "2"]
+    first = subprocess.run(cmd, env=env_for_repo(), capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    import re
+    m = re.search(r"^Running (\d+) runs of \d+ experiments \(profile tiny; (\d+) to compute, about (\d+) s "
+                  r"on 2 processes\)$", first.stderr, re.M)
+    assert m and m.group(1) == m.group(2), first.stderr
+    second = subprocess.run(cmd, env=env_for_repo(), capture_output=True, text=True, timeout=300)
+    assert re.search(r"^Running \d+ runs of \d+ experiments \(profile tiny\)$", second.stderr, re.M), second.stderr
