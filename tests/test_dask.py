@@ -143,6 +143,9 @@ def test_a_worker_lost_mid_build_costs_only_its_stacks(cluster, local_reference,
     # The worker really was lost: the cluster has one worker left.
     from dask.distributed import Client
     with Client(cluster["address"], timeout=30) as client:
+        deadline = time.monotonic() + 15
+        while len(client.scheduler_info()["workers"]) != 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert len(client.scheduler_info()["workers"]) == 1
     # put one back for any later test
     cluster["workers"][0] = cluster["start"](
