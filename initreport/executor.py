@@ -28,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, wait
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
@@ -321,9 +321,19 @@ class DaskExecutor:
             fut = self.client.submit(run_group, group, pure=False, retries=DASK_RETRIES, priority=len(groups) - i,
                                      key=f"initreport-stack-{i}-{os.getpid()}-{time.time_ns()}")
             futures[fut] = group
+        from distributed import KilledWorker
         try:
             for fut in as_completed(list(futures), loop=self.client.loop):
-                results, seconds, theirs = fut.result()
+                try:
+                    results, seconds, theirs = fut.result()
+                except KilledWorker:
+                    g = futures[fut][0]
+                    raise InitReportError(
+                        f"a stack ({g.activation}, {g.dataset}, depth {g.depth}, width {g.width}) ended "
+                        "every Dask worker that ran it (out of memory?); give the workers more memory") from None
+                except (OSError, CancelledError) as exc:
+                    raise InitReportError(f"lost the Dask scheduler at {self.address} mid-build "
+                                          f"({type(exc).__name__}); finished results are kept") from None
                 if theirs != ours:
                     raise InitReportError(
                         f"a Dask worker ({_worker_of(fut)}) runs a different initreport engine "
