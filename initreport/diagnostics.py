@@ -128,6 +128,22 @@ def _inline(fn, *args):
     return _Done(fn(*args))
 
 
+def _add_weight_statistics(hidden: list, out: dict, weight_parts: list, norms: list, lr) -> None:
+    """Each layer's weight-only statistics (joined over the blocks of members), its weight
+    gradient norm, and the update ratio lr·‖dW‖/‖W‖ made of both."""
+    n_hidden = len(hidden)
+    parts = [p.result() for p in weight_parts]
+    lr64 = lr.astype(np.float64).reshape(-1)
+    for l in range(n_hidden + 1):
+        target = out if l == n_hidden else hidden[l]
+        target.update({k: np.concatenate([p[l][k] for p in parts]) for k in parts[0][l]})
+        grad = norms[l].result()
+        target["weight_grad_norm"] = grad
+        if l < n_hidden:
+            norm_w = target["weight_norm"]
+            target["update_ratio"] = np.where(norm_w > 0, lr64 * grad / np.where(norm_w > 0, norm_w, 1), np.nan)
+
+
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
                      *, members: np.ndarray, n_members: int, groups: list, submit=None,
                      blocks=None) -> dict:
@@ -205,17 +221,7 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
 
     for target, future in pending:
         target.update(future.result())
-    parts = [p.result() for p in weight_parts]
-    by_weights = [{k: np.concatenate([p[l][k] for p in parts]) for k in parts[0][l]} for l in range(n_hidden + 1)]
-    lr64 = lr.astype(np.float64).reshape(-1)
-    for l in range(n_hidden + 1):
-        target = out if l == n_hidden else hidden[l]
-        target.update(by_weights[l])
-        grad = norms[l].result()
-        target["weight_grad_norm"] = grad
-        if l < n_hidden:
-            norm_w = by_weights[l]["weight_norm"]
-            target["update_ratio"] = np.where(norm_w > 0, lr64 * grad / np.where(norm_w > 0, norm_w, 1), np.nan)
+    _add_weight_statistics(hidden, out, weight_parts, norms, lr)
 
     order = HIDDEN_STATS + ("activation_hist", "gradient_hist")
     hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h[k], members, n_members)) for k in order}
