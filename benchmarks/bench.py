@@ -16,6 +16,9 @@ What it measures (see benchmarks/README.md):
 3. Cold, warm and one-change build times of the default site (subprocesses, --jobs 2).
 4. Peak memory of the cold build.
 5. Targets, PASS/FAIL, and a correctness check that both engines do the same work.
+6. A whole `initreport run` (all its work) against NumPy doing only the matrix products
+   (ceiling/run, width 256) and against a PyTorch eager loop (PyTorch/run, width 64):
+   benchmarks/whole_run.py, also runnable alone.
 
 PyTorch is optional only in the sense that its absence is reported; the comparison needs
 ``pip install torch==2.13.0``.
@@ -596,6 +599,7 @@ def main(argv=None):
     ap.add_argument("--skip-build", action="store_true", help="skip the build timings")
     ap.add_argument("--rounds", type=int, default=None, help="alternating rounds (default 3, quick 1)")
     ap.add_argument("--jobs", type=int, default=2, help="--jobs of the timed builds (default 2)")
+    ap.add_argument("--skip-whole-run", action="store_true", help="skip section 6 (whole run vs ceiling, PyTorch)")
     args = ap.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 3)
     cat_epochs = 1 if args.quick else 2
@@ -683,6 +687,14 @@ def main(argv=None):
         if torch_pool:
             torch_pool.shutdown()
 
+    whole = None
+    if not args.skip_whole_run:
+        import whole_run
+        print(f"\n6. Whole `initreport run` (all its work) against the matrix-product ceiling and PyTorch "
+              f"(fresh processes, alternating, median of {rounds} rounds; see benchmarks/whole_run.py)")
+        whole = whole_run.measure(rounds)
+        whole_run.report(whole)
+
     build_res = None
     if not args.skip_build:
         print(f"\n3-4. Builds of the default site in a temp copy of the project (subprocesses, --jobs {args.jobs})")
@@ -699,6 +711,11 @@ def main(argv=None):
         ("(not a target) most the engine could gain over PyTorch at width 256 (matmul-bound)",
          ceilings.get(256), None, "×", "≥"),
     ]
+    if whole:
+        lines += [
+            ("whole `initreport run` ≥ 0.7 × matrix-product ceiling, width 256", whole["ceiling_ratio"], 0.7, "", "≥"),
+            ("whole `initreport run` ≥ 6× PyTorch eager loop, width 64", whole["torch_ratio"], 6.0, "×", "≥"),
+        ]
     if build_res:
         lines += [
             ("cold build ≤ 60 s", build_res["cold"]["seconds"], 60, " s", "≤"),

@@ -15,18 +15,19 @@ import platform
 import shutil
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 from . import __version__
 from . import events
+from .costmodel import stack_seconds
 from .cache import ResultCache, atomic_write, canonical_json
 from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
 from .catalogue import Experiment, build_catalogue, catalogue_configs, judge, validate_catalogue
-from .runner import RunConfig, estimate, group_stacks, run_stack
+from .executor import LocalPool as _Pool, make_executor
+from .network import EVAL_SCHEDULE
+from .runner import RunConfig, estimate, group_stacks
 from .safety import Plan, ProjectLock, check_budget, check_folders, inside, plain_figure_name
 
 CACHE_DIR = ".initreport-cache"
@@ -43,15 +44,30 @@ class RunStats:
     stack_seconds: list = field(default_factory=list)    # (label, seconds, members)
 
 
-def _worker_env():
-    """One BLAS thread per worker process: the workers already use every core."""
-    return {k: "1" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+def run_plan(configs: list[RunConfig], cache: ResultCache, *, force: bool, jobs: int,
+             scheduler: str | None) -> str:
+    """"; N to compute, about T on W processes" (from the cost model), or "" when all are cached."""
+    todo = [c for c in configs if force or run_key(c) not in cache]
+    if not todo:
+        return ""
+    if scheduler:
+        where = f"of work for one core, divided among the workers of {scheduler}"
+        seconds = estimate_seconds(todo, 1)
+    else:
+        workers = max(1, jobs)
+        seconds = estimate_seconds(todo, workers)
+        where = f"on {workers} {'process' if workers == 1 else 'processes'}"
+    return f"; {len(todo)} to compute, about {duration(seconds)} {where}"
 
 
-def _run_group(configs: list[RunConfig], threads: int = 1) -> tuple[list[dict], float]:
-    start = time.perf_counter()
-    results = run_stack(configs, threads=threads)
-    return results, time.perf_counter() - start
+def duration(seconds: float) -> str:
+    """12 s, 3 min 20 s, 2 h 05 min."""
+    s = max(1, round(seconds))
+    if s < 100:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def _stack_label(group: list[RunConfig]) -> str:
@@ -59,37 +75,9 @@ def _stack_label(group: list[RunConfig]) -> str:
     return f"{c.activation}, {c.dataset}, depth {c.depth}, width {c.width}, {c.epochs} epochs"
 
 
-class _Pool:
-    """A process pool whose workers run with one BLAS thread each (spawned, so the setting holds)."""
-
-    def __init__(self, jobs: int):
-        saved = {k: os.environ.get(k) for k in _worker_env()}
-        os.environ.update(_worker_env())
-        try:
-            self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"))
-            # Start the workers now, while the environment says one thread.
-            list(self.executor.map(int, range(jobs)))
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-    def __enter__(self):
-        return self.executor
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            # Interrupted or failed: stop the workers now rather than after their current stack.
-            for process in list(getattr(self.executor, "_processes", {}).values()):
-                process.terminate()
-        self.executor.shutdown(wait=exc_type is None, cancel_futures=True)
-        return False
-
-
 def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool = False, jobs: int = 1,
-                  on_event: events.Callback = events.ignore, ask=None) -> tuple[dict, RunStats]:
+                  on_event: events.Callback = events.ignore, ask=None,
+                  scheduler: str | None = None) -> tuple[dict, RunStats]:
     """Results of every configuration, from the cache where possible.
 
     Emits one :class:`~initreport.events.RunsResolved` after consulting the cache and one
@@ -97,7 +85,8 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
     to the cache at once, so an interrupted build keeps its finished work. Before anything
     runs, the memory and time of what is left to run are estimated: a job that cannot fit in
     memory is refused, and ``ask(message)`` is called for a long one (see
-    :func:`initreport.safety.check_budget`).
+    :func:`initreport.safety.check_budget`). Stacks run on ``jobs`` local processes, or on the
+    Dask cluster at ``scheduler``.
     """
     start = time.perf_counter()
     stats = RunStats(total=len(configs))
@@ -113,8 +102,8 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
             todo.append(c)
     stats.discarded = len(cache.discarded)
     on_event(events.RunsResolved(len(configs), stats.cached, stats.discarded))
-    # Largest stacks first, so the parallel tail is short.
-    groups = sorted(group_stacks(todo), key=lambda g: -_stack_cost(g))
+    # Longest stacks first (by the fitted cost model), so the parallel tail is short.
+    groups = sorted(group_stacks(todo), key=lambda g: -stack_seconds(g))
     if groups:
         check_budget(plan_groups(groups, jobs), ask)
 
@@ -127,18 +116,12 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
         stats.stack_seconds.append((_stack_label(group), round(seconds, 3), members))
         on_event(events.RunFinished(len(group), members, seconds, _stack_label(group)))
 
-    if jobs <= 1 or len(groups) <= 1:
-        # In this process; a single stack (one changed experiment, say) still gets every core,
-        # as threads over blocks of its members.
-        for group in groups:
-            finish(group, *_run_group(group, threads=jobs))
-    else:
-        with _Pool(min(jobs, len(groups))) as pool:
-            pending = {pool.submit(_run_group, g): g for g in groups}
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    finish(pending.pop(fut), *fut.result())
+    if groups:
+        executor = make_executor(jobs=jobs, n_groups=len(groups), scheduler=scheduler)
+        try:
+            executor.run(groups, finish)
+        finally:
+            executor.close()
     stats.diverged_runs = sum(1 for r in results.values() if r["diverged"])
     stats.seconds = time.perf_counter() - start
     return results, stats
@@ -161,12 +144,6 @@ def plan_groups(groups: list[list[RunConfig]], jobs: int) -> Plan:
                 "a smaller width or depth)")
     runs = sum(len(g) for g in groups)
     return Plan(f"this build ({runs} runs to compute)", peak, wall, hint)
-
-
-def _stack_cost(group: list[RunConfig]) -> float:
-    c = group[0]
-    members = sum(len(x.seeds) for x in group)
-    return members * max(c.epochs, 1) * (c.depth + 1) * c.width * c.width
 
 
 # ---------------------------------------------------------------------------------------
@@ -321,7 +298,7 @@ def check_write_folders(project_dir: Path) -> None:
 
 def build(project_dir: Path, *, profile: str | None = None, force: bool = False, jobs: int = 1,
           site_dir: Path | None = None, on_event: events.Callback | None = None, settings=None,
-          ask=None) -> BuildReport:
+          ask=None, scheduler: str | None = None) -> BuildReport:
     """Run the catalogue and build the site. Raises InitReportError on any user-fixable problem.
 
     Progress goes to ``on_event`` as typed events (:mod:`initreport.events`). One build at a
@@ -348,9 +325,12 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     with ProjectLock(project_dir, CACHE_DIR):
         cache = ResultCache(project_dir / CACHE_DIR)
 
+        scheduler = scheduler or getattr(settings, "scheduler", None)
         emit(events.StageStarted("runs", len(configs),
-                                 f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name})"))
-        results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit, ask=ask)
+                                 f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name}"
+                                 f"{run_plan(configs, cache, force=force, jobs=jobs, scheduler=scheduler)})"))
+        results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit, ask=ask,
+                                       scheduler=scheduler)
 
         by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
         keys_by_exp = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}
@@ -368,6 +348,8 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
             "stack_seconds": stats.stack_seconds, "run_seconds": round(stats.seconds, 3),
             "command": "initreport build" + ("" if prof.name == "default" else f" --profile {prof.name}"),
             "python_executable": sys.executable,
+            "evaluation": EVAL_SCHEDULE,
+            "executor": f"Dask cluster at {scheduler}" if scheduler else f"local, {jobs} process(es)",
         }
         docs = project_dir / "docs"
         written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,

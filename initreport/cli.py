@@ -250,7 +250,8 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
     bar = (click.progressbar(length=epochs, label=f"Training {seeds} seed(s), {epochs} epochs", show_eta=True,
                              show_pos=True, file=sys.stderr) if _interactive() and epochs > 0 else None)
     with bar or contextlib.nullcontext():
-        [result] = run_stack([config], dataset=data, threads=threads,
+        # Without --output nothing shows the curves: evaluate at 0 and the last epoch only.
+        [result] = run_stack([config], dataset=data, threads=threads, history=output is not None,
                              on_epoch=(lambda _: bar.update(1)) if bar else None)
     seconds = time.perf_counter() - start
     click.echo(summary_table(result, terminal_safe(data.name)))
@@ -329,9 +330,12 @@ def list_(profile, project_dir):
 @click.option("--force", is_flag=True, help=CACHE_FORCE_HELP)
 @jobs_option
 @site_dir_option
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="Run the experiments on this Dask cluster (needs initreport[dask]); results are "
+                   "cached here as they arrive  [default: build.scheduler in initreport.toml, else local].")
 @_yes_option
 @project_dir_option
-def build(quick, profile, force, jobs, site_dir, yes, project_dir):
+def build(quick, profile, force, jobs, site_dir, scheduler, yes, project_dir):
     from .build import build as build_all, check_project
     from .settings import load_settings
 
@@ -342,9 +346,16 @@ def build(quick, profile, force, jobs, site_dir, yes, project_dir):
     profile = "quick" if quick else (profile or settings.default_profile)
     settings.profile(profile)                      # an unknown profile fails now, not after the runs
     jobs = jobs or settings.jobs or os.cpu_count() or 1
+    if scheduler is not None:
+        from .executor import check_scheduler_address
+        try:
+            check_scheduler_address(scheduler)
+        except InitReportError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scheduler") from None
     with BuildProgress(_interactive()) as progress:
         report = build_all(project_dir, profile=profile, force=force, jobs=jobs, site_dir=site_dir,
-                           on_event=progress, settings=settings, ask=_asker(yes, progress._close_bar))
+                           on_event=progress, settings=settings, ask=_asker(yes, progress._close_bar),
+                           scheduler=scheduler or settings.scheduler)
     click.echo(build_summary(report))
 
 

@@ -81,8 +81,72 @@ def _fill(values: np.ndarray, members: np.ndarray, n_members: int) -> np.ndarray
     return full
 
 
+def weight_statistics(weights, biases, w0, b0) -> list[dict]:
+    """The statistics of each layer that depend on the weights alone, per member (rows).
+
+    Every number is computed from one member's slices only, so a stack can be cut into blocks
+    of members computed in parallel threads with the same results (``layer_statistics``'s
+    ``map_members``); the singular values behind ``rank`` are most of a checkpoint's cost.
+    """
+    n_hidden = len(weights) - 1
+    out = []
+    for l in range(n_hidden + 1):
+        w, w_init = weights[l].astype(np.float64), w0[l].astype(np.float64)
+        norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
+        change = w - w_init
+        s = {"weight_norm": norm_w,
+             "distance_from_init": np.sqrt((change * change).sum(axis=(1, 2))),
+             "max_abs_change": np.abs(change).max(axis=(1, 2))}
+        del change
+        if l == n_hidden:
+            s["bias_change"] = np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
+        else:
+            mean_norm = norm_w / np.sqrt(w.shape[2])
+            spread = unit_spread(w)
+            s["weight_std"] = w.std(axis=(1, 2))
+            s["weight_max_abs"] = np.abs(w).max(axis=(1, 2))
+            s["unit_spread"] = spread
+            # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
+            s["relative_unit_spread"] = np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0)
+            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
+            s["rank"] = np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64)
+        out.append(s)
+    return out
+
+
+class _Done:
+    """The result of a call made at once (``submit`` when there are no threads)."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def _inline(fn, *args):
+    return _Done(fn(*args))
+
+
+def _add_weight_statistics(hidden: list, out: dict, weight_parts: list, norms: list, lr) -> None:
+    """Each layer's weight-only statistics (joined over the blocks of members), its weight
+    gradient norm, and the update ratio lr·‖dW‖/‖W‖ made of both."""
+    n_hidden = len(hidden)
+    parts = [p.result() for p in weight_parts]
+    lr64 = lr.astype(np.float64).reshape(-1)
+    for l in range(n_hidden + 1):
+        target = out if l == n_hidden else hidden[l]
+        target.update({k: np.concatenate([p[l][k] for p in parts]) for k in parts[0][l]})
+        grad = norms[l].result()
+        target["weight_grad_norm"] = grad
+        if l < n_hidden:
+            norm_w = target["weight_norm"]
+            target["update_ratio"] = np.where(norm_w > 0, lr64 * grad / np.where(norm_w > 0, norm_w, 1), np.nan)
+
+
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
-                     *, members: np.ndarray, n_members: int, groups: list) -> dict:
+                     *, members: np.ndarray, n_members: int, groups: list, submit=None,
+                     blocks=None) -> dict:
     """Per-layer statistics of the stack on the diagnostic batch (x, y).
 
     ``members`` are the original indices of the surviving members (the rows of the arrays);
@@ -92,8 +156,16 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
 
     One forward and one backward pass, in the training dtype (what training sees), with the
     statistics of each layer reduced (in float64) as soon as its arrays exist; only the
-    activations are kept between the passes, which bounds the memory of deep, wide stacks.
+    activations (and the arrays a pending reduction still reads) are kept between the passes.
+    ``submit(fn, *args)`` (e.g. ``MemberThreads.submit``) runs the reductions on other threads
+    while this one goes on with the passes, and the weight-only statistics over ``blocks`` of
+    members; each number is computed by the same code from the same array either way.
     """
+    run = submit or _inline
+    n = len(weights[0])
+    blocks = blocks or [(0, n)]
+    weight_parts = [run(weight_statistics, [w[a:b] for w in weights], [v[a:b] for v in biases],
+                        [w[a:b] for w in w0], [v[a:b] for v in b0]) for a, b in blocks]
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
     f64 = {"dtype": np.float64}
     nan = np.full(len(members), np.nan)
@@ -103,67 +175,53 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     def hists(values, value_range):
         return [histogram(values[r], *value_range(values[r]), bins) if r.size else None for r in group_rows]
 
+    def forward_stats(z, a):
+        sat = act.saturated(a)
+        return {"pre_activation_std": z.std(axis=(1, 2), **f64),
+                "activation_mean": a.mean(axis=(1, 2), **f64),
+                "activation_std": a.std(axis=(1, 2), **f64),
+                "saturated_fraction": sat.mean(axis=(1, 2)) if sat is not None else nan,
+                # Dead: z ≤ 0 (so a ≤ 0) on every example of the batch.
+                "dead_fraction": np.all(a <= 0, axis=1).mean(axis=1) if act.can_die else nan,
+                "activation_hist": hists(a, lambda v: activation_range(act, v))}
+
+    def gradient_stats(dz):
+        return {"gradient_std": dz.std(axis=(1, 2), **f64), "gradient_hist": hists(dz, symmetric_range)}
+
+    def grad_norm(a_prev, dz):
+        g_w = np.matmul(a_prev.T if a_prev.ndim == 2 else a_prev.transpose(0, 2, 1), dz).astype(np.float64)
+        return np.sqrt((g_w * g_w).sum(axis=(1, 2)))
+
     # Forward: pre-activation and activation statistics, layer by layer.
+    pending = []
     acts = [x]
     a = x
     for l in range(n_hidden):
         z = np.matmul(a, weights[l])
         z += biases[l]
-        h = hidden[l]
-        h["pre_activation_std"] = z.std(axis=(1, 2), **f64)
         a = act.forward(z)
-        del z                       # only the activations are kept
-        h["activation_mean"] = a.mean(axis=(1, 2), **f64)
-        h["activation_std"] = a.std(axis=(1, 2), **f64)
-        sat = act.saturated(a)
-        h["saturated_fraction"] = sat.mean(axis=(1, 2)) if sat is not None else nan
-        # Dead: z ≤ 0 (so a ≤ 0) on every example of the batch.
-        h["dead_fraction"] = np.all(a <= 0, axis=1).mean(axis=1) if act.can_die else nan
-        h["activation_hist"] = hists(a, lambda v: activation_range(act, v))
+        pending.append((hidden[l], run(forward_stats, z, a)))
+        del z                       # only the activations are kept (and z until its reduction ran)
         acts.append(a)
     logits = np.matmul(a, weights[n_hidden])
     logits += biases[n_hidden]
     _, dz = softmax_cross_entropy(logits, np.broadcast_to(y, logits.shape[:-1]))
     del logits
 
-    # Backward: gradient statistics, and the weights' statistics beside their gradient.
-    lr64 = lr.astype(np.float64).reshape(-1)
+    # Backward: gradient statistics; the weights' own statistics come from weight_statistics.
     out = {}
+    norms = [None] * (n_hidden + 1)
     for l in range(n_hidden, -1, -1):
-        a_prev = acts[l]
-        g_w = np.matmul(a_prev.T if a_prev.ndim == 2 else a_prev.transpose(0, 2, 1), dz).astype(np.float64)
-        w, w_init = weights[l].astype(np.float64), w0[l].astype(np.float64)
-        norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
-        grad_norm = np.sqrt((g_w * g_w).sum(axis=(1, 2)))
-        del g_w
-        change = w - w_init
-        target = out if l == n_hidden else hidden[l]
-        target["weight_grad_norm"] = grad_norm
-        target["weight_norm"] = norm_w
-        target["distance_from_init"] = np.sqrt((change * change).sum(axis=(1, 2)))
-        target["max_abs_change"] = np.abs(change).max(axis=(1, 2))
-        del change
-        if l == n_hidden:
-            target["bias_change"] = np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
-        else:
-            mean_norm = norm_w / np.sqrt(w.shape[2])
-            spread = unit_spread(w)
-            target["update_ratio"] = np.where(norm_w > 0, lr64 * grad_norm / np.where(norm_w > 0, norm_w, 1), np.nan)
-            target["weight_std"] = w.std(axis=(1, 2))
-            target["weight_max_abs"] = np.abs(w).max(axis=(1, 2))
-            target["unit_spread"] = spread
-            # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
-            target["relative_unit_spread"] = np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0)
-            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
-            target["rank"] = np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64)
-        del w, w_init
+        norms[l] = run(grad_norm, acts[l], dz)
         if l > 0:
             da = np.matmul(dz, weights[l].transpose(0, 2, 1))
             dz = act.backprop_(da, acts[l])
-            h = hidden[l - 1]
-            h["gradient_std"] = dz.std(axis=(1, 2), **f64)
-            h["gradient_hist"] = hists(dz, symmetric_range)
-            acts[l] = None          # no longer needed
+            pending.append((hidden[l - 1], run(gradient_stats, dz)))
+            acts[l] = None          # no longer needed here
+
+    for target, future in pending:
+        target.update(future.result())
+    _add_weight_statistics(hidden, out, weight_parts, norms, lr)
 
     order = HIDDEN_STATS + ("activation_hist", "gradient_hist")
     hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h[k], members, n_members)) for k in order}

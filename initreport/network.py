@@ -231,6 +231,17 @@ class MemberThreads:
             self._stop.set()        # Ctrl-C or an error: the other blocks stop at their next step
             raise
 
+    def submit(self, fn, *args):
+        """fn(*args) on one of the threads (at once, in this thread, without threads): a future."""
+        if self._executor is None:
+            from .diagnostics import _Done
+            return _Done(fn(*args))
+
+        def call():
+            with np.errstate(all="ignore"):    # error state is per thread
+                return fn(*args)
+        return self._executor.submit(call)
+
     def close(self):
         if self._executor is not None:
             self._stop.set()
@@ -282,6 +293,33 @@ def evaluate(weights, biases, x, y, act: Activation):
     return loss, accuracy.astype(np.float64)
 
 
+# Evaluation schedule. Evaluating the full training and test sets costs a forward pass over
+# both, about 0.4 of a training epoch on the digits; at every epoch of a long run that is
+# nearly half the work again. Up to EVAL_EVERY_EPOCH_UP_TO epochs (every run of the built-in
+# profiles) every epoch is evaluated; beyond, a fixed schedule of at most about EVAL_POINTS
+# epochs: a geometric grid (dense at the start, where the loss moves fastest) joined with an
+# even grid (so late training is covered too), always with 0, the checkpoints and the last.
+EVAL_EVERY_EPOCH_UP_TO = 64
+EVAL_POINTS = 64
+
+
+EVAL_SCHEDULE = (f"the full training and test sets are evaluated at every epoch up to {EVAL_EVERY_EPOCH_UP_TO} "
+                 f"epochs; a longer run at about {EVAL_POINTS} epochs: a geometric grid from 1 to the last epoch "
+                 f"({EVAL_POINTS * 3 // 4} points), an even grid ({EVAL_POINTS // 4 + 1} points), the checkpoints "
+                 "and the last epoch; divergence is checked after every epoch")
+
+
+def eval_epochs(epochs: int, checkpoints=()) -> tuple:
+    """The epochs at which the training and test sets are evaluated (sorted, with 0 and the last)."""
+    if epochs <= EVAL_EVERY_EPOCH_UP_TO:
+        return tuple(range(epochs + 1))
+    geometric = np.unique(np.round(np.geomspace(1, epochs, EVAL_POINTS * 3 // 4)).astype(int))
+    even = np.unique(np.round(np.linspace(0, epochs, EVAL_POINTS // 4 + 1)).astype(int))
+    chosen = {0, epochs, *(int(e) for e in geometric), *(int(e) for e in even),
+              *(int(c) for c in checkpoints if 0 <= c <= epochs)}
+    return tuple(sorted(chosen))
+
+
 @dataclass
 class TrainResult:
     """Raw per-member outcome of a stack; ``diagnostics`` reduces it to statistics."""
@@ -294,6 +332,7 @@ class TrainResult:
     test_loss: np.ndarray
     test_accuracy: np.ndarray
     diverged_at: np.ndarray         # (members,) epoch of divergence, -1 if never
+    evaluated: tuple = ()           # epochs whose columns above were measured (see eval_epochs)
     checkpoints: dict = field(default_factory=dict)   # epoch -> per-layer statistics
     grid_classes: np.ndarray | None = None            # (members, G) predicted class on a grid (2-D sets)
     final_weights: list | None = None                 # only when asked (tests)
@@ -319,6 +358,7 @@ def train_stack(
     grid: np.ndarray | None = None,
     threads: int = 1,
     on_epoch=None,
+    eval_at=None,
 ) -> TrainResult:
     """Train every member with minibatch SGD (optional momentum) and record what happens.
 
@@ -327,18 +367,22 @@ def train_stack(
     ``threads`` > 1 trains and evaluates blocks of members in parallel threads (see
     :class:`MemberThreads`); the numbers do not depend on it. The caller should hold BLAS to
     one thread (``runner.run_stack`` does). ``on_epoch(epoch)`` is called after each epoch.
+    ``eval_at``: the epochs to evaluate the full training and test sets at, besides 0, the
+    checkpoints and the last (default: :func:`eval_epochs`; ``()`` for only those). Between
+    evaluations, divergence is detected from the weights after every epoch.
     """
     keep_heap()
     with MemberThreads(threads) as pool:
         return _train_stack(members, data, activation=activation, depth=depth, width=width, epochs=epochs,
                             batch_size=batch_size, momentum=momentum, dtype=dtype, checkpoints=checkpoints,
                             diag_samples=diag_samples, hist_bins=hist_bins, keep_weights=keep_weights,
-                            groups=groups, grid=grid, pool=pool, on_epoch=on_epoch)
+                            groups=groups, grid=grid, pool=pool, on_epoch=on_epoch,
+                            eval_at=eval_at)
 
 
 def _train_stack(members, data, *, activation, depth, width, epochs, batch_size, momentum, dtype,
                  checkpoints, diag_samples, hist_bins, keep_weights, groups, grid, pool: MemberThreads,
-                 on_epoch=None):
+                 on_epoch=None, eval_at=None):
     dtype = np.dtype(dtype)
     sizes = layer_sizes(data.n_features, depth, width, data.n_classes)
     x_train = np.ascontiguousarray(data.x_train, dtype=dtype)
@@ -364,9 +408,19 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
         train_loss=np.full(shape, np.nan), train_accuracy=np.full(shape, np.nan),
         test_loss=np.full(shape, np.nan), test_accuracy=np.full(shape, np.nan),
         diverged_at=np.full(n_members, -1, dtype=np.int64),
+        evaluated=(eval_epochs(epochs, checkpoints) if eval_at is None else
+                   tuple(sorted({0, epochs, *checkpoints, *(e for e in eval_at if 0 <= e <= epochs)}))),
     )
     active = np.arange(n_members)          # original indices of the members still training
     checkpoint_set = set(checkpoints)
+    evaluated = set(result.evaluated)
+
+    def weights_finite():
+        """Members whose weights and biases are all finite (divergence between evaluations)."""
+        finite = np.ones(len(active), dtype=bool)
+        for w, b in zip(weights, biases):
+            finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
+        return finite
 
     def record(epoch):
         """Evaluate, detect divergence, take a checkpoint; returns the mask of members kept."""
@@ -376,9 +430,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
 
         parts = pool.map(block_eval, len(active))
         tr_loss, tr_acc, te_loss, te_acc = (np.concatenate([p[i] for p in parts]) for i in range(4))
-        finite = np.isfinite(tr_loss)
-        for w, b in zip(weights, biases):
-            finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
+        finite = np.isfinite(tr_loss) & weights_finite()
         result.train_loss[active, epoch] = np.where(finite, tr_loss, np.nan)
         result.train_accuracy[active, epoch] = np.where(finite, tr_acc, np.nan)
         result.test_loss[active, epoch] = np.where(finite, te_loss, np.nan)
@@ -392,6 +444,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
                 result.checkpoints[epoch] = layer_statistics(
                     sub(weights), sub(biases), sub(w0), sub(b0), lr[keep], diag_x, diag_y,
                     activation, hist_bins, members=active[keep], n_members=n_members, groups=groups,
+                    submit=pool.submit, blocks=pool.blocks(len(keep)),
                 )
         return finite
 
@@ -422,7 +475,11 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             order = np.stack([rng.permutation(n_train) for rng in shuffle_rngs])
             run_epoch(weights, biases, velocity_w, velocity_b, x_train, y_train, order, batch_size,
                       activation, lr, momentum, pool)
-            finite = record(epoch)
+            if epoch in evaluated:
+                finite = record(epoch)
+            else:
+                finite = weights_finite()
+                result.diverged_at[active[~finite]] = epoch
             if not finite.all():
                 drop(finite)
             if on_epoch is not None:

@@ -176,7 +176,7 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
         for i, r in enumerate(rows) if raw.diverged_at[r] >= 0
     ]
     history = []
-    for epoch in range(raw.epochs + 1):
+    for epoch in raw.evaluated:          # every epoch up to 64, else a schedule (network.eval_epochs)
         history.append({
             "epoch": epoch,
             "loss": summary(raw.train_loss[rows, epoch]),
@@ -214,11 +214,14 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
     }
 
 
-def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1, on_epoch=None) -> list[dict]:
+def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1, on_epoch=None,
+              history: bool = True) -> list[dict]:
     """Train configurations that share a stack key together; one result per configuration.
 
     ``threads`` > 1 trains blocks of the stack's members in parallel threads; results do not
-    depend on it. ``on_epoch(epoch)`` is called after each training epoch.
+    depend on it. ``on_epoch(epoch)`` is called after each training epoch. ``history=False``
+    evaluates the training and test sets only at 0, the checkpoints and the last epoch (for a
+    caller that shows no curve).
     """
     key = configs[0].stack_key()
     if any(c.stack_key() != key for c in configs):
@@ -230,11 +233,11 @@ def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1, on_ep
     # synchronising than computing (measured: up to 15× slower). Parallelism comes from
     # running stacks in separate processes (--jobs) or blocks of members in threads.
     with threadpool_limits(limits=1, user_api="blas"):
-        raw = _train(configs, data, rows, threads, on_epoch)
+        raw = _train(configs, data, rows, threads, on_epoch, None if history else ())
     return [_result(c, raw, r, g) for g, (c, r) in enumerate(zip(configs, rows))]
 
 
-def _train(configs, data, rows, threads=1, on_epoch=None):
+def _train(configs, data, rows, threads=1, on_epoch=None, eval_at=None):
     base = configs[0]
     members = [Member(c.init, s, float(c.lr), c.init_params, c.bias) for c in configs for s in c.seeds]
     return train_stack(
@@ -242,7 +245,7 @@ def _train(configs, data, rows, threads=1, on_epoch=None):
         width=base.width, epochs=base.epochs, batch_size=base.batch_size, momentum=base.momentum,
         dtype=np.dtype(base.dtype), checkpoints=base.all_checkpoints,
         diag_samples=base.diag_samples, hist_bins=base.hist_bins, groups=rows,
-        grid=boundary_grid() if data.is_2d else None, threads=threads, on_epoch=on_epoch,
+        grid=boundary_grid() if data.is_2d else None, threads=threads, on_epoch=on_epoch, eval_at=eval_at,
     )
 
 

@@ -5,6 +5,7 @@ Example::
     [build]
     profile = "default"     # the profile `initreport build` uses without --profile/--quick
     jobs = 2                # processes (default: the number of cores)
+    scheduler = "tcp://head:8786"   # optional: run the stacks on this Dask cluster
 
     [profile.default]       # override knobs of a built-in profile…
     seeds = [0, 1, 2, 3, 4]
@@ -54,6 +55,7 @@ class Settings:
     profiles: dict = field(default_factory=lambda: dict(PROFILES))
     default_profile: str = "default"
     jobs: int | None = None
+    scheduler: str | None = None     # a Dask scheduler address: stacks run on that cluster
     source: Path | None = None
 
     def profile(self, name: str | None) -> Profile:
@@ -154,15 +156,20 @@ def parse_settings(data: dict, source: Path | None = None) -> Settings:
     if not isinstance(build, dict):
         raise InitReportError(f"{FILENAME}: 'build' must be a table ([build])")
     for key in build:
-        if key not in ("profile", "jobs"):
-            raise InitReportError(f"{FILENAME}: unknown key build.{key}; allowed: profile, jobs")
+        if key not in ("profile", "jobs", "scheduler"):
+            raise InitReportError(f"{FILENAME}: unknown key build.{key}; allowed: profile, jobs, scheduler")
     default_profile = build.get("profile", "default")
     if not isinstance(default_profile, str) or default_profile not in profiles:
         raise _bad("build.profile", default_profile, "one of " + ", ".join(sorted(profiles)))
     jobs = build.get("jobs")
     if jobs is not None and (not _is_int(jobs) or not 1 <= jobs <= 256):
         raise _bad("build.jobs", jobs, "a whole number from 1 to 256")
-    return Settings(profiles=profiles, default_profile=default_profile, jobs=jobs, source=source)
+    scheduler = build.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler
+                                  or not scheduler.split("://", 1)[1] or len(scheduler) > 300):
+        raise _bad("build.scheduler", scheduler, 'a Dask scheduler address like "tcp://HOST:8786"')
+    return Settings(profiles=profiles, default_profile=default_profile, jobs=jobs, scheduler=scheduler,
+                    source=source)
 
 
 def load_settings(project_dir: Path) -> Settings:

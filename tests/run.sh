@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python -m pip install --quiet -e '.[test]'
+python -m pip install --quiet -e '.[test,dask]'
 # PyTorch is an optional oracle for a few tests (CPU build, 2.13.0); they are skipped without it.
 python -c 'import torch' 2>/dev/null || python -m pip install --quiet 'torch==2.13.0' \
   || echo "note: torch not installed; the PyTorch cross-checks will be skipped"

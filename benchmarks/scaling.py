@@ -1,0 +1,169 @@
+"""Scaling of a cold catalogue run: 1 and 2 local workers, a two-worker Dask cluster, a projection.
+
+    python benchmarks/scaling.py [--profile default] [--skip-dask]
+
+1. Every stack of the profile, one after the other in this process on one thread: the
+   per-stack times (the work), their sum and the longest (the critical path).
+2. The same runs cold through ``run_catalogue`` with ``--jobs 2`` (local worker processes), and
+   through a Dask cluster of two workers (``dask scheduler`` + 2 × ``dask worker --nthreads 1``,
+   started here on 127.0.0.1); results compared byte for byte with step 1.
+3. A projection to 8, 32 and 128 workers from the measured per-stack times: the makespan of
+   dealing the stacks longest first to the first free worker, which is at least the longest
+   stack (no stack is split across workers) and at least total / workers.
+4. The cost model (initreport/costmodel.py) refitted to the per-stack times: its coefficients
+   and its error, to paste into costmodel.py.
+
+Only the experiment runs are timed (no figures, pages or site).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from initreport.build import run_catalogue  # noqa: E402
+from initreport.cache import ResultCache, canonical_json  # noqa: E402
+from initreport.costmodel import features, makespan, stack_seconds  # noqa: E402
+from initreport.executor import InProcess  # noqa: E402
+from initreport.experiments import build_catalogue, catalogue_configs  # noqa: E402
+from initreport.runner import group_stacks  # noqa: E402
+from initreport.settings import load_settings  # noqa: E402
+
+
+def digest(results: dict) -> dict:
+    return {canonical_json(c.to_dict()): hashlib.sha256(canonical_json(r).encode()).hexdigest()
+            for c, r in results.items()}
+
+
+def per_stack(configs):
+    groups = sorted(group_stacks(configs), key=lambda g: -stack_seconds(g))
+    times, results = [], {}
+    cpu = [time.process_time()]
+
+    def finish(group, rs, seconds):
+        # CPU seconds of the stack (this process, one thread): less sensitive than wall time to
+        # other work on a shared machine.
+        now = time.process_time()
+        times.append((group, now - cpu[0]))
+        cpu[0] = now
+        results.update(zip(group, rs))
+
+    t0 = time.perf_counter()
+    InProcess(threads=1).run(groups, finish)
+    return times, results, time.perf_counter() - t0
+
+
+def timed_catalogue(configs, **kw):
+    tmp = Path(tempfile.mkdtemp(prefix="initreport-scaling-"))
+    try:
+        t0 = time.perf_counter()
+        results, _ = run_catalogue(configs, ResultCache(tmp), **kw)
+        return time.perf_counter() - t0, results
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dask_cluster(n: int):
+    """Start `dask scheduler` and n `dask worker` processes; (address, processes)."""
+    from dask.distributed import Client
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "start_new_session": True}
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"], **quiet)]
+    procs += [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1",
+                                "--nthreads", "1", "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"], **quiet)
+              for _ in range(n)]
+    with Client(address, timeout=60) as c:
+        c.wait_for_workers(n, timeout=120)
+    return address, procs
+
+
+def fit(times):
+    """Least squares on relative error of seconds ≈ a + b·flops + c·calls, coefficients kept ≥ 0."""
+    X = np.array([[1.0, *features(g)] for g, _ in times])
+    y = np.array([s for _, s in times])
+    cols = [0, 1, 2]
+    while True:
+        w = 1 / y[:, None]
+        coef, *_ = np.linalg.lstsq(X[:, cols] * w, y * w[:, 0], rcond=None)
+        if (coef >= 0).all():
+            break
+        cols.pop(int(np.argmin(coef)))
+    full = np.zeros(3)
+    full[cols] = coef
+    pred = X @ full
+    return full, np.abs(pred - y) / y
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--profile", default="default")
+    ap.add_argument("--skip-dask", action="store_true")
+    args = ap.parse_args(argv)
+    configs = catalogue_configs(build_catalogue(load_settings(REPO).profile(args.profile)))
+    print(f"Profile {args.profile}: {len(configs)} runs, {len(group_stacks(configs))} stacks; "
+          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at the start")
+
+    times, reference, one = per_stack(configs)
+    secs = sorted((s for _, s in times), reverse=True)
+    total, longest = sum(secs), secs[0]
+    print(f"1 worker (this process, one thread): {one:.1f} s wall; sum of stack CPU times {total:.1f} s, "
+          f"longest stack {longest:.1f} s ({times[[s for _, s in times].index(longest)][0][0].activation}, "
+          f"depth {times[[s for _, s in times].index(longest)][0][0].depth})")
+
+    two, res2 = timed_catalogue(configs, jobs=2)
+    print(f"2 local worker processes (--jobs 2): {two:.1f} s wall; results identical: "
+          f"{digest(res2) == digest(reference)}; load average {os.getloadavg()[0]:.1f}")
+
+    if not args.skip_dask:
+        address, procs = dask_cluster(2)
+        try:
+            dk, resd = timed_catalogue(configs, jobs=2, scheduler=address)
+            print(f"Dask, 2 workers on this machine: {dk:.1f} s wall; results identical: "
+                  f"{digest(resd) == digest(reference)}; load average {os.getloadavg()[0]:.1f}")
+        finally:
+            for p in procs:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+
+    print("\nProjection from the measured per-stack CPU times (longest first to the first free worker):")
+    print(f"  {'workers':>7} {'makespan':>9} {'total/workers':>14} {'longest stack':>14} {'efficiency':>10}")
+    for w in (1, 2, 8, 32, 128):
+        m = makespan(secs, w)
+        print(f"  {w:>7} {m:8.1f}s {total / w:13.1f}s {longest:13.1f}s {total / (w * m):9.0%}")
+
+    coef, err = fit(times)
+    print(f"\nCost model refit: A_SECONDS = {coef[0]:.3g}, B_PER_FLOP = 1 / {1 / coef[1] if coef[1] else float('inf'):.3g}, "
+          f"C_PER_CALL = {coef[2]:.3g}; relative error median {statistics.median(err):.0%}, "
+          f"90th percentile {np.percentile(err, 90):.0%}")
+    model = [stack_seconds(g) for g, _ in times]
+    cur = [abs(m - s) / s for m, (_, s) in zip(model, times)]
+    print(f"  current coefficients: relative error median {statistics.median(cur):.0%}; "
+          f"estimate of the 1-worker total {sum(model):.1f} s vs measured {total:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""How long a stack takes: a cost model fitted to measured stack times.
+
+A stack's time is modelled as
+
+    seconds ≈ a + b · flops + c · calls
+
+- ``flops``: multiply-adds of the matrix products, 2·Σ(n_in·n_out) per sample and layer pass:
+  three passes per training sample (forward and two backward products), one per evaluated
+  sample (training and test sets, at each evaluated epoch: see ``network.eval_epochs``), and
+  three over the diagnostic batch per checkpoint, all times the members;
+- ``calls``: NumPy calls whose fixed cost does not shrink with the arrays: one set per layer
+  per minibatch step (≈ 10 calls), what dominates small networks;
+- ``a``: start-up (data, initial weights, result reduction).
+
+The coefficients were fitted by least squares (non-negative, on relative error) to the
+per-stack CPU times of a cold default-profile run on the 2-core development machine, one
+stack at a time on one thread (as a worker runs it); ``python benchmarks/scaling.py``
+measures and refits them. The model orders the stacks
+(longest first, so the parallel tail is short) and gives the estimate a build prints
+before it starts; it is not used for anything that changes a number.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+# Fitted by benchmarks/scaling.py to the per-stack CPU times of a cold default-profile run
+# (34 stacks; relative error: median 14%, 90th percentile 44%): seconds, seconds per FLOP,
+# seconds per layer-step.
+A_SECONDS = 0.055
+B_PER_FLOP = 1.0 / 55.2e9
+C_PER_CALL = 1.61e-5
+
+
+@lru_cache(maxsize=64)
+def _sizes(dataset: str) -> tuple[int, int, int, int]:
+    """(n_train, n_test, n_features, n_classes) of a dataset."""
+    from .datasets import load_dataset
+    d = load_dataset(dataset)
+    return d.n_train, d.n_test, d.n_features, d.n_classes
+
+
+def features(group) -> tuple[float, float]:
+    """(flops, calls) of one stack (a list of RunConfig sharing a stack key)."""
+    from .network import eval_epochs
+    c = group[0]
+    members = sum(len(x.seeds) for x in group)
+    n_train, n_test, n_features, n_classes = _sizes(c.dataset)
+    sizes = [n_features] + [c.width] * c.depth + [n_classes]
+    per_sample = 2.0 * sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    evals = len(eval_epochs(c.epochs, c.all_checkpoints))
+    checkpoints = len(c.all_checkpoints)
+    samples = 3 * c.epochs * n_train + evals * (n_train + n_test) + 3 * checkpoints * min(c.diag_samples, n_train)
+    steps = c.epochs * math.ceil(n_train / c.batch_size)
+    return members * per_sample * samples, float(steps * (c.depth + 1))
+
+
+def stack_seconds(group) -> float:
+    """Estimated seconds for one stack on one core."""
+    flops, calls = features(group)
+    return A_SECONDS + B_PER_FLOP * flops + C_PER_CALL * calls
+
+
+def estimate_seconds(configs, jobs: int = 1) -> float:
+    """Estimated wall time to run ``configs`` (RunConfig list) on ``jobs`` workers.
+
+    The stacks are dealt longest first to whichever worker is free first (as the build
+    submits them), so the estimate is that schedule's makespan: at least the longest stack,
+    at least the total divided by the workers.
+    """
+    from .runner import group_stacks
+    times = sorted((stack_seconds(g) for g in group_stacks(list(configs))), reverse=True)
+    return makespan(times, jobs)
+
+
+def makespan(times, workers: int) -> float:
+    """Finishing time of ``times`` dealt in order to ``workers`` workers, each to the first free one."""
+    import heapq
+    free = [0.0] * max(1, int(workers))
+    for t in times:
+        heapq.heapreplace(free, free[0] + t)
+    return max(free)
