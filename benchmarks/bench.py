@@ -48,7 +48,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from initreport.activations import get_activation, softmax_cross_entropy  # noqa: E402
+from initreport.activations import get_activation  # noqa: E402
 from initreport.datasets import load_dataset  # noqa: E402
 from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.network import (Member, MemberThreads, evaluate, init_stack, keep_heap, layer_sizes,  # noqa: E402
@@ -143,7 +143,7 @@ def catalogue_workloads(n: int, epoch_cap: int) -> list[Workload]:
 
 def digits_workload(width: int, epochs: int) -> Workload:
     members = [Member("he_normal", s, 0.01) for s in range(8)]
-    return Workload(f"digits 10 layers", members, "relu", "digits", 10, width, epochs, epochs, 128)
+    return Workload("digits 10 layers", members, "relu", "digits", 10, width, epochs, epochs, 128)
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from . import __version__
 from . import events
-from .costmodel import stack_seconds
+from .costmodel import estimate_seconds, stack_seconds
 from .cache import ResultCache, atomic_write, canonical_json
 from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
-from .catalogue import Experiment, build_catalogue, catalogue_configs, judge, validate_catalogue
+from .catalogue import build_catalogue, catalogue_configs, judge, validate_catalogue
 from .executor import LocalPool as _Pool, make_executor
 from .network import EVAL_SCHEDULE
 from .runner import RunConfig, estimate, group_stacks

@@ -19,7 +19,6 @@ import pytest
 
 pytest.importorskip("distributed")
 
-from conftest import REPO  # noqa: E402
 from test_executor import TINY, env_for_repo, in_group, tiny_project  # noqa: E402
 
 from initreport.build import CACHE_DIR, run_catalogue  # noqa: E402

@@ -210,7 +210,6 @@ def test_eval_schedule_is_every_epoch_up_to_64_then_about_64_points_with_checkpo
 
 def test_a_long_run_has_history_at_the_schedule_and_the_same_numbers_there():
     """Skipping evaluations changes no number at the epochs evaluated, nor the final weights."""
-    import numpy as np
     from initreport.runner import make_config, run_stack
     from initreport.network import eval_epochs
     c = make_config(init="he_normal", activation="tanh", dataset="spirals", depth=2, width=8, epochs=70,
