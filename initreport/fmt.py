@@ -91,6 +91,15 @@ _MARKDOWN = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+!|~$:"}
 
 def inert(text) -> str:
     """User text made inert for Markdown and HTML: shown literally, never a link or markup."""
-    escaped = "".join(_MARKDOWN.get(c) or html.escape(c, quote=True) for c in str(text))
+    text = str(text)
+    out = []
+    for i, c in enumerate(text):
+        # An underscore inside a word (n_in, he_normal) is never emphasis in Python-Markdown, and
+        # kept literal it still matches the glossary's abbreviations; elsewhere it is escaped.
+        if c == "_" and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum():
+            out.append(c)
+        else:
+            out.append(_MARKDOWN.get(c) or html.escape(c, quote=True))
+    escaped = "".join(out)
     # Line breaks would end a table row or start a block; control characters have no place.
     return re.sub(r"[\x00-\x1f\x7f]+", " ", escaped)

@@ -184,7 +184,10 @@ def initializer_fingerprint(name: str) -> str:
 
     info = initializers.get_info(name)
     defaults = repr((sorted(info.params.items()), info.default_bias, info.bias_param))
-    return _sha(name, defaults, _hash_closure({info.function.__name__: info.function}, initializers))
+    # The law (theoretical mean/std/bounds) is part of it: figures draw the theory line from it.
+    roots = {info.function.__name__: info.function, f"{name}.law": info.law,
+             "InitInfo.mean": initializers.InitInfo.mean, "InitInfo.std": initializers.InitInfo.std}
+    return _sha(name, defaults, _hash_closure(roots, initializers))
 
 
 @lru_cache(maxsize=None)

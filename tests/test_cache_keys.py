@@ -185,7 +185,7 @@ def test_editing_one_initialiser_reruns_exactly_its_runs_in_a_warm_build(pkg, qu
     assert proc.returncode == 0, proc.stderr
     runs = indices(lambda c: c.init == "large_uniform")
     exps = build_catalogue("quick")
-    figures = sum(len(e.figures) for e in exps if any(c.init == "large_uniform" for _, c in e.runs))
+    figures = sum(len(e.figures) for e in exps if any(r.config.init == "large_uniform" for r in e.runs))
     total_figures = sum(len(e.figures) for e in exps)
     summary = re.search(r"(\d+) runs, (\d+) run, (\d+) cached.*figures (\d+) rendered, (\d+) reused", proc.stdout)
     assert summary, proc.stdout
@@ -215,3 +215,19 @@ def test_editing_one_figure_kind_rerenders_only_that_kind(quick_project, tmp_pat
     assert events.RunsResolved(len(quick_configs()), len(quick_configs()), 0) in seen
     assert not any(isinstance(e, events.RunFinished) for e in seen)
     assert seen[-1] == events.SiteBuilt(report.site_dir)
+
+
+def test_editing_one_figure_function_rerenders_only_that_kind_in_a_warm_build(pkg, quick_project, tmp_path):
+    """A real edit of one figure function in a copy of the package: only that kind is re-rendered."""
+    source, _ = quick_project
+    project = tmp_path / "project"
+    shutil.copytree(source, project, symlinks=True)
+    edit_body(pkg, "figures/training.py", "loss_curves")
+    proc = run_py(pkg, "-m", "initreport.cli", "build", "--profile", "quick", "--jobs", "1",
+                  "--project-dir", str(project))
+    assert proc.returncode == 0, proc.stderr
+    kinds = [k for e in build_catalogue("quick") for k in e.figures]
+    summary = re.search(r"(\d+) runs, (\d+) run, .*figures (\d+) rendered, (\d+) reused", proc.stdout)
+    assert summary, proc.stdout
+    assert [int(g) for g in summary.groups()[1:]] == [0, kinds.count("loss_curves"),
+                                                      len(kinds) - kinds.count("loss_curves")]

@@ -53,9 +53,9 @@ def _theory_std(run, r: dict) -> list[float] | None:
     return out
 
 
-# The theory line reads each initialiser's law (its theoretical std) from the registry, which is
-# not part of a run's own code: the initialiser module counts for this kind.
-@register("layer_std", fmt="svg", depends=(initializers,))
+# The theory line reads each initialiser's law (its theoretical std) from the registry; that law
+# is part of each run's key (keys.initializer_fingerprint), so a change to it re-renders this kind.
+@register("layer_std", fmt="svg")
 def layer_std(exp, runs, pal):
     fig, axes = new_fig(3.6, ncols=2)
     ax_a, ax_g = axes[0]
