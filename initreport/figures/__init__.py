@@ -3,7 +3,7 @@
 The figure contract
 -------------------
 **A kind** is a function registered with ``@register(name, fmt="svg"|"png")`` in a family module
-(:mod:`.layers`, :mod:`.training`, :mod:`.studies`, or a new one imported at the end of this file, so
+(:mod:`.layers`, :mod:`.distributions`, :mod:`.training`, :mod:`.studies`, or a new one imported at the end of this file, so
 that build worker processes, which import this package, know it too)::
 
     @register("loss_curves", fmt="svg")
@@ -44,7 +44,7 @@ from .registry import FIGURES, Figure, FigureKind, file_name, fingerprint, get_k
 from .style import PALETTES, PNG_DPI, SVG_DPI, VARIANTS, WIDTH_IN
 
 # The family modules register their kinds on import.
-from . import layers, studies, training  # noqa: E402,F401  isort: skip
+from . import distributions, layers, studies, training  # noqa: E402,F401  isort: skip
 
 __all__ = ["FIGURES", "Figure", "FigureKind", "file_name", "fingerprint", "get_kind", "register", "render",
            "render_experiment", "PALETTES", "PNG_DPI", "SVG_DPI", "VARIANTS", "WIDTH_IN"]

@@ -1,4 +1,6 @@
-"""Figure kinds per hidden layer: std with the theory line, histograms, saturation, weight change, unit spread."""
+"""Figure kinds per hidden layer: std with the theory line, saturation, weight change, unit spread.
+
+The per-layer histograms are in :mod:`.distributions`."""
 
 from __future__ import annotations
 
@@ -102,82 +104,6 @@ def layer_std(exp, runs, pal):
                     "(ReLU ×√(n_in σ²/2) per layer, tanh in its linear regime ×σ√n_in).")
     return fig, alt, caption
 
-
-def _hist_panels(runs, axes, ncols, key, same_x, pal, cmap, norm):
-    """One histogram panel per run, one line per layer."""
-    for i, (run, r) in enumerate(runs):
-        ax = axes[i // ncols][i % ncols]
-        drawn = 0
-        for layer in r["layers"]:
-            h = layer.get(key)
-            if not h:
-                continue
-            edges = np.asarray([np.nan if e is None else e for e in h["edges"]], float)
-            frac = np.asarray([np.nan if f is None else f for f in h["fraction"]], float)
-            xs, ys = finite((edges[:-1] + edges[1:]) / 2, frac)
-            if not len(xs):
-                continue
-            ax.plot(xs, ys, color=cmap(norm(layer["layer"])), linewidth=1.3)
-            drawn += 1
-        ax.set_title(wrap(pretty(run.label), ncols), fontsize=9.5)
-        if not drawn:
-            message(ax, "no histogram\n(all seeds diverged)", pal)
-            continue
-        if not same_x:
-            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useMathText=True)
-            ax.xaxis.get_offset_text().set_fontsize(8.5)
-        ax.tick_params(axis="both", labelsize=8.5)
-        ax.locator_params(axis="x", nbins=4)
-
-
-def _hist_figure(runs, pal, key: str):
-    n = len(runs)
-    ncols = min(n, 4)
-    nrows = math.ceil(n / ncols)
-    edges_all = [tuple(layer[key]["edges"]) for _, r in runs for layer in r["layers"] if layer.get(key)]
-    same_x = key == "activation_hist" and len(set(edges_all)) == 1
-    fig, axes = new_fig(1.95 * nrows + 0.85, ncols=ncols, nrows=nrows, sharex=same_x, sharey=same_x)
-    cmap = layer_cmap(pal)
-    n_layers = max(len(r["layers"]) for _, r in runs)
-    norm = mcolors.Normalize(vmin=1, vmax=max(2, n_layers))
-    _hist_panels(runs, axes, ncols, key, same_x, pal, cmap, norm)
-    for j in range(n, nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
-    fig.supxlabel("activation value" if key == "activation_hist" else "gradient ∂L/∂Z", fontsize=9.5)
-    fig.supylabel("fraction per bin", fontsize=9.5)
-    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=axes.ravel().tolist(), location="right", shrink=0.85, aspect=25, pad=0.01)
-    cb.set_label("hidden layer")
-    cb.outline.set_visible(False)
-    cb.set_ticks(sorted({1, n_layers, *range(1, n_layers + 1, max(1, n_layers // 5))}))
-    noun = "activations" if key == "activation_hist" else "back-propagated gradients"
-    alt = (f"Histograms of the {noun} of each hidden layer at initialisation, one panel per run "
-           f"({', '.join(pretty(run.label) for run, _ in runs[:4])}{', …' if n > 4 else ''}), one line per layer "
-           f"coloured from dark (layer 1) to light (layer {n_layers}).")
-    if key == "activation_hist":
-        caption = ("Each line is one layer's distribution of outputs at initialisation (pooled over seeds), as in "
-                   "Glorot & Bengio 2010, Fig. 6. Peaks at the ends of a tanh or sigmoid range are saturated "
-                   "units; a spike at 0 is a signal that has died out.")
-        if not same_x:
-            caption += " Values beyond each layer's range fall into its end bins."
-    else:
-        caption = ("Each line is one layer's distribution of the gradient reaching its pre-activations at "
-                   "initialisation (pooled over seeds), as in Glorot & Bengio 2010, Fig. 7. Each layer's 40 bins "
-                   "span its own 99.5th percentile, so a narrow spike beside a wide curve means that layer's "
-                   "gradients are orders of magnitude smaller.")
-        if any(run.config.activation in ("relu", "leaky_relu") for run, _ in runs):
-            caption += " With ReLU the spike at 0 is the units that are off, which pass no gradient."
-    return fig, alt, caption
-
-
-@register("activation_hist", fmt="png")
-def activation_hist(exp, runs, pal):
-    return _hist_figure(runs, pal, "activation_hist")
-
-
-@register("gradient_hist", fmt="png")
-def gradient_hist(exp, runs, pal):
-    return _hist_figure(runs, pal, "gradient_hist")
 
 
 @register("saturation", fmt="svg")

@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 HASH_SALT = "initreport"
 WIDTH_IN = 7.0          # a ~700 px content column at 100 dpi
+PHONE_WIDTH_IN = 3.9    # the narrow-screen layout, shown ~390 px wide: 9.5 pt text stays ~13 px there
 SVG_DPI = 100
 PNG_DPI = 150           # crisp on high-density screens, shown at 700 px
 VARIANTS = ("light", "dark")
