@@ -14,8 +14,8 @@ from matplotlib.lines import Line2D
 
 from .. import fmt, initializers
 from .registry import register
-from .style import (WIDTH_IN, colours, diverged_text, finite, get, layer_axis, layer_cmap, legend_below,
-                    mean, message, new_fig, nice_log, pretty, run_styles, wrap)
+from .style import (ON_TOP, WIDTH_IN, colours, diverged_text, finite, get, layer_axis, legend_below, lies_on,
+                    lies_on_text, mean, new_fig, nice_log, pretty, run_styles)
 
 
 def _theory_std(run, r: dict) -> list[float] | None:
@@ -65,16 +65,21 @@ def layer_std(exp, runs, pal):
     handles, labels = [], []
     n_max, any_theory = 1, False
     alt_bits, all_a, all_g = [], [], []
-    for (run, r), (ci, ls, mk) in zip(runs, run_styles(runs)):
+    drawn = []
+    for run, r in runs:
+        x = np.arange(1, len(r["layers"]) + 1)
+        drawn.append((finite(x, [mean(layer["activation_std"]) for layer in r["layers"]], positive=True),
+                      finite(x, [mean(layer["gradient_std"]) for layer in r["layers"]], positive=True)))
+    hid_a = lies_on([d[0] for d in drawn], log=True)
+    hid_g = lies_on([d[1] for d in drawn], log=True)
+    for k, ((run, r), (ci, ls, mk), ((xa, ya), (xg, yg))) in enumerate(zip(runs, run_styles(runs), drawn)):
         layers = r["layers"]
         n_max = max(n_max, len(layers))
         x = np.arange(1, len(layers) + 1)
-        xa, ya = finite(x, [mean(layer["activation_std"]) for layer in layers], positive=True)
-        xg, yg = finite(x, [mean(layer["gradient_std"]) for layer in layers], positive=True)
         all_a += list(ya)
         all_g += list(yg)
-        (h,) = ax_a.plot(xa, ya, color=cols[ci], linestyle="-", marker=mk)
-        ax_g.plot(xg, yg, color=cols[ci], linestyle="-", marker=mk)
+        (h,) = ax_a.plot(xa, ya, color=cols[ci], **_line_kw(k in hid_a, mk, cols[ci]))
+        ax_g.plot(xg, yg, color=cols[ci], **_line_kw(k in hid_g, mk, cols[ci]))
         handles.append(h)
         labels.append(pretty(run.label))
         theory = _theory_std(run, r)
@@ -83,8 +88,8 @@ def layer_std(exp, runs, pal):
             any_theory = True
         if len(ya):
             alt_bits.append(f"{pretty(run.label)} {fmt.num(ya[0])} → {fmt.num(ya[-1])}")
-    for ax, vals, title in ((ax_a, all_a, "activation std (forward)"),
-                            (ax_g, all_g, "gradient std ∂L/∂Z (backward)")):
+    for ax, vals, title in ((ax_a, all_a, "spread of the activations\n(forward), std of a"),
+                            (ax_g, all_g, "spread of the gradients (backward),\nstd of dL/dZ")):
         if vals:
             ax.set_yscale("log")
         layer_axis(ax, n_max)
@@ -100,9 +105,21 @@ def layer_std(exp, runs, pal):
                "the gradient flowing back into each layer. A line that falls steadily on the log scale is a "
                "signal vanishing (or, rising, exploding) with depth.")
     if any_theory:
-        caption += (" Dashed: the variance argument started from the measured layer 1 "
+        caption += (" Thin dashed: the variance argument started from the measured layer 1 "
                     "(ReLU ×√(n_in σ²/2) per layer, tanh in its linear regime ×σ√n_in).")
+    names = [pretty(run.label) for run, _ in runs]
+    both = {j: i for j, i in hid_a.items() if hid_g.get(j) == i}
+    caption += (lies_on_text(names, both, "in both panels")
+                + lies_on_text(names, {j: i for j, i in hid_a.items() if j not in both}, "in the left panel")
+                + lies_on_text(names, {j: i for j, i in hid_g.items() if j not in both}, "in the right panel"))
     return fig, alt, caption
+
+
+def _line_kw(on_top: bool, marker: str, colour) -> dict:
+    """A run's line: solid, or dashed with hollow markers on top when it lies on an earlier run's line."""
+    if on_top:
+        return {"linestyle": ON_TOP, "marker": marker, "markerfacecolor": "none", "zorder": 3, "markersize": 7}
+    return {"linestyle": "-", "marker": marker}
 
 
 
@@ -116,18 +133,20 @@ def saturation(exp, runs, pal):
     skipped = [run for run, r in runs if not any(run is u for u, _ in usable)]
     handles, labels, bits = [], [], []
     n_max = 1
-    for (run, r), (ci, ls, mk) in zip(usable, run_styles(usable)):
-        x = np.arange(1, len(r["layers"]) + 1)
-        n_max = max(n_max, len(x))
-        xs, ys = finite(x, [mean(layer["saturated_fraction"]) for layer in r["layers"]])
-        (h,) = ax.plot(xs, ys, color=cols[ci], linestyle=ls, marker=mk)
+    drawn = [finite(np.arange(1, len(r["layers"]) + 1), [mean(layer["saturated_fraction"]) for layer in r["layers"]])
+             for _, r in usable]
+    hidden = lies_on(drawn)
+    for k, ((run, r), (ci, ls, mk), (xs, ys)) in enumerate(zip(usable, run_styles(usable), drawn)):
+        n_max = max(n_max, len(r["layers"]))
+        kw = _line_kw(True, mk, cols[ci]) if k in hidden else {"linestyle": ls, "marker": mk}
+        (h,) = ax.plot(xs, ys, color=cols[ci], **kw)
         handles.append(h)
         labels.append(pretty(run.label))
         if len(ys):
             bits.append(f"{pretty(run.label)} {fmt.pct(float(np.mean(ys)), 0)}")
     layer_axis(ax, n_max)
     ax.set_ylim(-0.03, 1.03)
-    ax.set_ylabel("saturated outputs at init")
+    ax.set_ylabel("share of saturated outputs\nat initialisation")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     legend_below(fig, handles, labels, ncol=2 if len(labels) > 4 else None)
     alt = "Share of saturated hidden-unit outputs per layer at initialisation; mean over layers: " + ", ".join(bits) + "."
@@ -135,6 +154,7 @@ def saturation(exp, runs, pal):
                "sigmoid < 0.01 or > 0.99); a saturated unit passes almost no gradient back.")
     if skipped:
         caption += " Not defined for " + ", ".join(pretty(run.label) for run in skipped) + " (not plotted)."
+    caption += lies_on_text([pretty(run.label) for run, _ in usable], hidden)
     return fig, alt, caption
 
 
@@ -181,7 +201,8 @@ def _finish_zero_axes(ax, ax0, positives, n_zero_runs, n_max, zero_word, ylabel,
 def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=lambda r: False):
     """Per-layer values at the last checkpoint on a log axis; exact zeros in a strip below it.
 
-    Returns (fig, bits, zeros_any, skipped runs, runs without a value, epochs).
+    Returns (fig, bits, zeros_any, skipped runs, runs without a value, epochs, caption text on curves
+    lying on each other).
     """
     used = [(run, r) for run, r in runs if not skip(r)]
     skipped = [run for run, r in runs if skip(r)]
@@ -192,6 +213,9 @@ def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=
         n_max = max(n_max, len(y))
         series.append((run, cp["epoch"], y))
     zero_rows = [i for i, (_, _, y) in enumerate(series) if np.any(np.isfinite(y) & (y == 0))]
+    # Curves on the log axis (positive values) and rows of the zero strip that lie on each other.
+    hidden = lies_on([(np.arange(1, len(y) + 1)[np.isfinite(y) & (y > 0)], y[np.isfinite(y) & (y > 0)])
+                      for _, _, y in series], log=True)
     fig, ax, ax0 = _zero_axes(len(zero_rows))
     cols = colours(pal)
     handles, labels, bits, none_runs, positives = [], [], [], [], []
@@ -200,7 +224,8 @@ def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=
         pos = np.isfinite(y) & (y > 0)
         zero = np.isfinite(y) & (y == 0)
         positives += list(y[pos])
-        (h,) = ax.plot(x[pos], y[pos], color=cols[ci], linestyle=ls, marker=mk, markersize=5)
+        kw = _line_kw(True, mk, cols[ci]) if i in hidden else {"linestyle": ls, "marker": mk, "markersize": 5}
+        (h,) = ax.plot(x[pos], y[pos], color=cols[ci], **kw)
         if zero.any():
             row = len(zero_rows) - 1 - zero_rows.index(i)
             ax0.plot(x[zero], np.full(zero.sum(), row), color=cols[ci], linestyle=ls, marker=mk, markersize=7,
@@ -215,13 +240,14 @@ def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=
     _finish_zero_axes(ax, ax0, positives, len(zero_rows), n_max, zero_word, ylabel, pal)
     legend_below(fig, handles, labels, ncol=3 if len(labels) > 4 else None)
     epochs = sorted({e for _, e, _ in series})
-    return fig, bits, bool(zero_rows), skipped, none_runs, epochs
+    hidden_text = lies_on_text([pretty(run.label) for run, _, _ in series], hidden)
+    return fig, bits, bool(zero_rows), skipped, none_runs, epochs, hidden_text
 
 
 @register("weight_change", fmt="svg")
 def weight_change(exp, runs, pal):
-    fig, bits, zeros_any, _, none_runs, epochs = _zero_marked_layers(
-        runs, pal, "max_abs_change", "0\n(unchanged)", "largest |W_t − W_0|\n(max over seeds)")
+    fig, bits, zeros_any, _, none_runs, epochs, hidden_text = _zero_marked_layers(
+        runs, pal, "max_abs_change", "0\n(unchanged)", "largest change of a weight,\n|W_t − W_0| (max over seeds)")
     alt = ("Largest change of any hidden weight after training, per layer, log scale: " + ", ".join(bits) + ".")
     caption = (f"How far the hidden weights moved from their initial values by the end of training (epoch "
                f"{', '.join(map(str, epochs))}); the largest entry of |W_t − W_0| over the layer and the seeds.")
@@ -229,6 +255,7 @@ def weight_change(exp, runs, pal):
         caption += " Hollow markers in the strip below the axis: exactly 0, the weights did not change by a single bit."
     if none_runs:
         caption += " No value for " + ", ".join(pretty(run.label) for run in none_runs) + " (every seed diverged)."
+    caption += hidden_text
     div = diverged_text(runs)
     if div:
         caption += " " + div
@@ -238,8 +265,8 @@ def weight_change(exp, runs, pal):
 @register("unit_spread", fmt="svg")
 def unit_spread(exp, runs, pal):
     one_unit = lambda r: min(r["sizes"][1:-1] or [0]) <= 1   # noqa: E731
-    fig, bits, zeros_any, skipped, none_runs, epochs = _zero_marked_layers(
-        runs, pal, "relative_unit_spread", "0\n(identical)", "unit spread / unit weight norm\n(max over seeds)",
+    fig, bits, zeros_any, skipped, none_runs, epochs, hidden_text = _zero_marked_layers(
+        runs, pal, "relative_unit_spread", "0\n(identical)", "distance between units' weights\n÷ their norm (max over seeds)",
         skip=one_unit)
     alt = ("Largest distance between two units' incoming weight vectors relative to their length, per hidden layer "
            "after training, log scale: " + ", ".join(bits) + ".")
@@ -251,4 +278,5 @@ def unit_spread(exp, runs, pal):
         caption += " Not shown: " + ", ".join(pretty(run.label) for run in skipped) + " (one unit per layer, nothing to compare)."
     if none_runs:
         caption += " No value for " + ", ".join(pretty(run.label) for run in none_runs) + " (every seed diverged)."
+    caption += hidden_text
     return fig, alt, caption

@@ -53,10 +53,10 @@ def _heat_panel(ax, dataset, cell_runs, inits, acts, cmap, pal, partial, best_bi
         v = grid[i, j]
         nd = len(r["diverged"])
         if not math.isfinite(v):
-            text, colour = ("div." if nd >= r["n_seeds"] else fmt.MISSING), pal["fg"]
+            text, colour = ("diverged" if nd >= r["n_seeds"] else fmt.MISSING), pal["fg"]
         else:
             # The percentage without its sign: the colour bar says "%".
-            text = fmt.pct(v, 0).removesuffix("%") + ("†" if nd else "")
+            text = fmt.pct(v, 0).removesuffix("%") + ("*" if nd else "")
             rgb = cmap(v)[:3]
             lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
             colour = "#000000" if lum > 0.45 else "#ffffff"
@@ -101,10 +101,11 @@ def heatmap(exp, runs, pal):
     alt = ("Heat map of the mean final test accuracy (%) for each initialiser (rows) and activation (columns), "
            "one panel per dataset; " + "; ".join(best_bits) + ".")
     caption = ("Each cell is the test accuracy after training, averaged over seeds; compare a row across "
-               "activations, and the heuristics against the pitfalls above them. \"div.\": every seed "
-               "diverged.")
+               "activations, and the heuristics against the pitfalls above them. \"diverged\": every seed "
+               "diverged (the loss became NaN or infinite).")
     if partial:
-        caption += " †: some seeds diverged and the mean is over the rest (" + "; ".join(partial) + ")."
+        caption += " *: some seeds diverged and the mean is over the rest (" + "; ".join(partial) + ")."
+        fig.supxlabel("* some seeds diverged; the mean is over the others", fontsize=9, color=pal["muted"])
     return fig, alt, caption
 
 

@@ -230,3 +230,52 @@ def message(ax, text: str, pal: dict):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+
+
+# ---------------------------------------------------------------------------------------
+# Curves that lie on each other
+
+OVERLAP_TOL = 0.01      # curves closer than 1% of the axis span everywhere are drawn on top of each other
+ON_TOP = (0, (7, 3))    # long dashes (hollow markers): a curve that lies on an earlier one
+
+
+def lies_on(curves, log: bool = False, tol: float = OVERLAP_TOL) -> dict[int, int]:
+    """{j: i}: curve j coincides with the earlier curve i (same x, |Δy| ≤ tol × the axis span).
+
+    ``curves``: [(x, y), ...] as drawn (finite points only); on a log axis the difference is
+    taken between the logarithms. A curve is matched to the first earlier curve it lies on.
+    """
+    prepared = []
+    for x, y in curves:
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        if log:
+            with np.errstate(all="ignore"):
+                y = np.log10(np.where(y > 0, y, np.nan))
+        prepared.append((x, y))
+    ys = np.concatenate([y[np.isfinite(y)] for _, y in prepared] or [np.zeros(0)])
+    if not ys.size:
+        return {}
+    span = float(ys.max() - ys.min()) or max(1e-12, float(np.abs(ys).max()))
+    found: dict[int, int] = {}
+    for j, (xj, yj) in enumerate(prepared):
+        for i in range(j):
+            xi, yi = prepared[i]
+            if i in found or len(xi) != len(xj) or not len(xj) or not np.array_equal(xi, xj):
+                continue
+            if not np.array_equal(np.isfinite(yi), np.isfinite(yj)):
+                continue
+            ok = np.isfinite(yi)
+            if ok.any() and float(np.max(np.abs(yi[ok] - yj[ok]))) <= tol * span:
+                found[j] = i
+                break
+    return found
+
+
+def lies_on_text(names: list[str], found: dict[int, int], where: str = "") -> str:
+    """Caption sentences naming the curves that lie on others ('' if none)."""
+    if not found:
+        return ""
+    parts = [f"{names[j]} lies on {names[i]}" for j, i in sorted(found.items())]
+    return (" " + "; ".join(parts) + (f" {where}" if where else "")
+            + f" (the curves differ by less than {OVERLAP_TOL:.0%} of the axis; the later one is drawn on top with long "
+            "dashes and hollow markers).")
