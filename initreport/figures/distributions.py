@@ -90,11 +90,11 @@ def _columns(n_runs: int, phone: bool) -> int:
     return {1: 1, 2: 2, 4: 2}.get(n_runs, 3)
 
 
-def _run_block(sub, run, r, key, pal, cmap, norm, ncols, n_layers) -> tuple[int, list]:
+def _run_block(sub, run, r, key, pal, cmap, norm, ncols, n_layers, width) -> tuple[int, list]:
     """One run's rows (one axis per layer, a shared x axis); returns (rows drawn, [(layer, std)])."""
     axes = sub.subplots(n_layers, 1, sharex=True, gridspec_kw={"hspace": 0.0})
     axes = np.atleast_1d(axes)
-    sub.suptitle(wrap(pretty(run.label), ncols), fontsize=9.5)
+    sub.suptitle(wrap(pretty(run.label), ncols if ncols > 1 else (1 if width > 5 else 2)), fontsize=9.5)
     curves = [_layer_curve(layer, key) for layer in r["layers"]]
     lo, hi = _x_range(curves, key, run.config.activation)
     stds, drawn = [], 0
@@ -154,7 +154,8 @@ def _ridgeline(runs, pal, key: str):
     norm = mcolors.Normalize(vmin=1, vmax=max(2, n_layers))
     summary = []
     for i, (run, r) in enumerate(runs):
-        drawn, stds = _run_block(subs[i // ncols][i % ncols], run, r, key, pal, cmap, norm, ncols, n_layers)
+        drawn, stds = _run_block(subs[i // ncols][i % ncols], run, r, key, pal, cmap, norm, ncols, n_layers,
+                                 pal.get("width", 7.0))
         finite_stds = [(l, s) for l, s in stds if math.isfinite(s)]
         if finite_stds:
             summary.append(f"{pretty(run.label)} std {fmt.num(finite_stds[0][1], 2)} (layer {finite_stds[0][0]}) "
