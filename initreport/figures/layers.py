@@ -14,8 +14,8 @@ from matplotlib.lines import Line2D
 
 from .. import fmt, initializers
 from .registry import register
-from .style import (ON_TOP, WIDTH_IN, colours, diverged_text, finite, get, layer_axis, legend_below, lies_on,
-                    lies_on_text, mean, new_fig, nice_log, pretty, run_styles)
+from .style import (ON_TOP, colours, fig_width, panels, diverged_text, finite, get, layer_axis, legend_below, lies_on,
+                    lies_on_text, mean, narrow, new_fig, nice_log, pretty, run_styles)
 
 
 def _theory_std(run, r: dict) -> list[float] | None:
@@ -57,15 +57,14 @@ def _theory_std(run, r: dict) -> list[float] | None:
 
 # The theory line reads each initialiser's law (its theoretical std) from the registry, which is
 # not part of a run's own code: the initialiser module counts for this kind.
-@register("layer_std", fmt="svg", depends=(initializers,))
+@register("layer_std", fmt="svg", depends=(initializers,), phone=True)
 def layer_std(exp, runs, pal):
-    fig, axes = new_fig(3.6, ncols=2)
-    ax_a, ax_g = axes[0]
+    fig, (ax_a, ax_g) = panels(3.6)
     cols = colours(pal)
     handles, labels = [], []
     n_max, any_theory = 1, False
     alt_bits, all_a, all_g = [], [], []
-    drawn = []
+    drawn, theory_on = [], []
     for run, r in runs:
         x = np.arange(1, len(r["layers"]) + 1)
         drawn.append((finite(x, [mean(layer["activation_std"]) for layer in r["layers"]], positive=True),
@@ -86,6 +85,8 @@ def layer_std(exp, runs, pal):
         if theory is not None and len(xa) == len(layers):
             ax_a.plot(x, theory, color=cols[ci], linestyle=(0, (2, 2)), linewidth=1.3, alpha=0.9)
             any_theory = True
+            if lies_on([(xa, ya), (x, np.asarray(theory))], log=True):
+                theory_on.append(pretty(run.label))
         if len(ya):
             alt_bits.append(f"{pretty(run.label)} {fmt.num(ya[0])} → {fmt.num(ya[-1])}")
     for ax, vals, title in ((ax_a, all_a, "spread of the activations\n(forward), std of a"),
@@ -95,6 +96,8 @@ def layer_std(exp, runs, pal):
         layer_axis(ax, n_max)
         ax.set_title(title)
     ax_a.set_ylabel("std at initialisation")
+    if narrow():
+        ax_g.set_ylabel("std at initialisation")
     if any_theory:
         handles.append(Line2D([], [], color=pal["fg"], linestyle=(0, (2, 2)), linewidth=1.3))
         labels.append("theory from layer 1")
@@ -107,6 +110,9 @@ def layer_std(exp, runs, pal):
     if any_theory:
         caption += (" Thin dashed: the variance argument started from the measured layer 1 "
                     "(ReLU ×√(n_in σ²/2) per layer, tanh in its linear regime ×σ√n_in).")
+        if theory_on:
+            caption += (" The theory line lies on the measured one (within 1% of the axis; the argument predicts "
+                        "every layer) for: " + "; ".join(theory_on) + ".")
     names = [pretty(run.label) for run, _ in runs]
     both = {j: i for j, i in hid_a.items() if hid_g.get(j) == i}
     caption += (lies_on_text(names, both, "in both panels")
@@ -123,7 +129,7 @@ def _line_kw(on_top: bool, marker: str, colour) -> dict:
 
 
 
-@register("saturation", fmt="svg")
+@register("saturation", fmt="svg", phone=True)
 def saturation(exp, runs, pal):
     fig, axes = new_fig(3.5)
     ax = axes[0][0]
@@ -166,7 +172,7 @@ def _zero_axes(n_zero_runs: int):
     """The main axis, and a strip below it for exact zeros when there are any (else None)."""
     if n_zero_runs:
         strip = 0.28 + 0.17 * n_zero_runs
-        fig, axes = plt.subplots(2, 1, figsize=(WIDTH_IN, 3.3 + strip), layout="constrained", sharex=True,
+        fig, axes = plt.subplots(2, 1, figsize=(fig_width(), 3.3 + strip), layout="constrained", sharex=True,
                                  gridspec_kw={"height_ratios": [3.0, strip], "hspace": 0.0})
         return fig, axes[0], axes[1]
     fig, axes = new_fig(3.5)
@@ -244,7 +250,7 @@ def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=
     return fig, bits, bool(zero_rows), skipped, none_runs, epochs, hidden_text
 
 
-@register("weight_change", fmt="svg")
+@register("weight_change", fmt="svg", phone=True)
 def weight_change(exp, runs, pal):
     fig, bits, zeros_any, _, none_runs, epochs, hidden_text = _zero_marked_layers(
         runs, pal, "max_abs_change", "0\n(unchanged)", "largest change of a weight,\n|W_t − W_0| (max over seeds)")
@@ -262,7 +268,7 @@ def weight_change(exp, runs, pal):
     return fig, alt, caption
 
 
-@register("unit_spread", fmt="svg")
+@register("unit_spread", fmt="svg", phone=True)
 def unit_spread(exp, runs, pal):
     one_unit = lambda r: min(r["sizes"][1:-1] or [0]) <= 1   # noqa: E731
     fig, bits, zeros_any, skipped, none_runs, epochs, hidden_text = _zero_marked_layers(

@@ -212,7 +212,8 @@ def _pairs(exp, runs) -> list:
 
 def _draw(spec: FigureKind, exp, runs: list, variant: str, phone: bool = False) -> tuple[bytes, str, str]:
     pal = dict(style.PALETTES[variant], phone=phone, width=style.PHONE_WIDTH_IN if phone else style.WIDTH_IN)
-    with mstyle.context("default"), plt.rc_context(style.rc(pal)), np.errstate(all="ignore"):
+    with mstyle.context("default"), plt.rc_context(style.rc(pal)), np.errstate(all="ignore"), \
+            style.figure_width(pal["width"]):
         fig, alt, caption = spec.fn(exp, runs, pal)
         try:
             buf = io.BytesIO()

@@ -6,6 +6,8 @@ change in this module re-renders every figure.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
 import textwrap
@@ -180,21 +182,57 @@ def diverged_text(runs) -> str:
 
 
 def wrap(text: str, ncols: int) -> str:
-    """A panel title broken to fit a panel of a 7-inch figure with ncols columns."""
+    """A panel title broken to fit a panel of the figure (7 in, or the narrow layout) with ncols columns."""
     width = {1: 70, 2: 40, 3: 27, 4: 19}.get(ncols, 16)
+    if narrow():
+        width = {1: 38, 2: 19}.get(ncols, 12)
     return textwrap.fill(text, width=width, break_long_words=False)
+
+
+_WIDTH = contextvars.ContextVar("figure_width", default=WIDTH_IN)
+
+
+@contextlib.contextmanager
+def figure_width(width: float):
+    """Within: :func:`new_fig` and :func:`legend_below` lay figures out ``width`` inches wide."""
+    token = _WIDTH.set(width)
+    try:
+        yield
+    finally:
+        _WIDTH.reset(token)
+
+
+def fig_width() -> float:
+    return _WIDTH.get()
+
+
+def narrow() -> bool:
+    """True while the narrow-screen (phone) layout is drawn."""
+    return _WIDTH.get() < 5
 
 
 def legend_below(fig, handles, labels, ncol=None):
     if not handles:
         return
-    ncol = ncol or min(len(handles), 3 if max(len(s) for s in labels) > 22 else 4)
+    longest = max(len(s) for s in labels)
+    if narrow():
+        ncol = 1 if longest > 16 else min(len(handles), 2)
+    ncol = ncol or min(len(handles), 3 if longest > 22 else 4)
     fig.legend(handles, labels, loc="outside lower center", ncol=ncol, handlelength=2.6,
                columnspacing=1.4)
 
 
 def new_fig(height: float, ncols: int = 1, nrows: int = 1, **kw):
-    return plt.subplots(nrows, ncols, figsize=(WIDTH_IN, height), layout="constrained", squeeze=False, **kw)
+    return plt.subplots(nrows, ncols, figsize=(fig_width(), height), layout="constrained", squeeze=False, **kw)
+
+
+def panels(height: float, n: int = 2, **kw):
+    """``n`` panels side by side, or stacked one under the other in the narrow layout: (fig, [axes])."""
+    if narrow():
+        fig, axes = new_fig(height * n * 0.85, nrows=n, **kw)
+    else:
+        fig, axes = new_fig(height, ncols=n, **kw)
+    return fig, list(axes.ravel())
 
 
 def log_if_decades(ax, values, axis: str = "y", decades: float = 1.0) -> bool:
@@ -269,6 +307,14 @@ def lies_on(curves, log: bool = False, tol: float = OVERLAP_TOL) -> dict[int, in
                 found[j] = i
                 break
     return found
+
+
+def put_on_top(line):
+    """Restyle a drawn line that lies on another: long dashes, hollow markers, above the others."""
+    line.set_linestyle(ON_TOP)
+    line.set_markerfacecolor("none")
+    line.set_markersize(max(line.get_markersize(), 7))
+    line.set_zorder(3)
 
 
 def lies_on_text(names: list[str], found: dict[int, int], where: str = "") -> str:

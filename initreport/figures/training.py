@@ -14,7 +14,7 @@ from .. import fmt
 from ..datasets import load_dataset
 from .registry import register
 from .style import (ON_TOP, colours, diverged_text, get, legend_below, lies_on, lies_on_text, log_if_decades, mean,
-                    message, new_fig, nice_log, pretty, run_styles, wrap)
+                    message, narrow, new_fig, nice_log, panels, pretty, run_styles, wrap)
 
 
 def _series(r: dict, key: str):
@@ -102,10 +102,9 @@ def _hidden_text(runs, hidden: dict) -> str:
             + lies_on_text(names, acc_only, "in the accuracy panel"))
 
 
-@register("loss_curves", fmt="svg")
+@register("loss_curves", fmt="svg", phone=True)
 def loss_curves(exp, runs, pal):
-    fig, axes = new_fig(3.6, ncols=2)
-    ax_l, ax_a = axes[0]
+    fig, (ax_l, ax_a) = panels(3.6)
     handles, labels, all_loss, div_count, max_epoch, hidden = _plot_curves(runs, ax_l, ax_a, colours(pal))
     any_div = bool(div_count)
     is_log = log_if_decades(ax_l, all_loss)
@@ -162,7 +161,7 @@ def _boundary_panel(ax, run, r, data, class_cols, pal, ncols) -> float:
     return acc
 
 
-@register("decision_boundary", fmt="png")
+@register("decision_boundary", fmt="png", phone=True)
 def decision_boundary(exp, runs, pal):
     shown = [(run, r) for run, r in runs if r.get("boundary")]
     missing = [run for run, r in runs if not r.get("boundary")]
@@ -173,9 +172,9 @@ def decision_boundary(exp, runs, pal):
         message(axes[0][0], "No decision boundary recorded (not a 2-D dataset, or every seed diverged).", pal)
         return fig, "No decision boundary was recorded for these runs.", "No run of this experiment recorded a boundary."
     n = len(shown)
-    ncols = min(n, 3)
+    ncols = min(n, 2 if narrow() else 3)
     nrows = math.ceil(n / ncols)
-    fig, axes = new_fig(2.35 * nrows + 0.45, ncols=ncols, nrows=nrows, sharex=True, sharey=True)
+    fig, axes = new_fig((1.85 if narrow() else 2.35) * nrows + 0.45, ncols=ncols, nrows=nrows, sharex=True, sharey=True)
     data_cache: dict = {}
     bits = []
     for i, (run, r) in enumerate(shown):
