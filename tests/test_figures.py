@@ -45,7 +45,7 @@ def _exp(exp_id, runs, kinds):
 
 
 PER_RUN_KINDS = ("layer_std", "activation_hist", "gradient_hist", "loss_curves", "heatmap", "saturation",
-                 "weight_change", "unit_spread")
+                 "weight_change", "unit_spread", "layer_std_training")
 
 
 @pytest.fixture(scope="module")
@@ -520,3 +520,24 @@ def test_lies_on_tolerance():
     assert lies_on([(x, [1e-6, 1e-3, 1.0]), (x, [2e-6, 1e-3, 1.0])], log=False) == {1: 0}
     # a third copy lies on the first, not on the hidden second
     assert lies_on([(x, [1, 2, 3]), (x, [1, 2, 3]), (x, [1, 2, 3])]) == {1: 0, 2: 0}
+
+
+@pytest.mark.parametrize("phone", [False, True])
+def test_layer_std_training_has_a_line_per_checkpoint_in_each_panel(tiny, phone):
+    import matplotlib.pyplot as plt
+
+    exps, runs = tiny
+    pairs = runs["tiny-matrix"]
+    fig, alt, caption = _draw_fig("layer_std_training", exps[0], pairs, phone=phone)
+    try:
+        axes = fig.get_axes()
+        assert len(axes) == 2 * len(pairs)                  # activations and gradients for every run
+        for i, (run, r) in enumerate(pairs):
+            n_cp = len(r["checkpoints"])
+            assert n_cp >= 2
+            for ax in axes[2 * i: 2 * i + 2]:
+                assert run.label.split(",")[0].replace("_", " ") in ax.get_title().lower()
+                assert len(ax.get_lines()) == n_cp
+        assert "min–max over seeds" in caption and alt.endswith(".")
+    finally:
+        plt.close(fig)

@@ -49,7 +49,7 @@ from .registry import FIGURES, Figure, FigureKind, file_name, fingerprint, get_k
 from .style import PALETTES, PHONE_WIDTH_IN, PNG_DPI, SVG_DPI, VARIANTS, WIDTH_IN
 
 # The family modules register their kinds on import.
-from . import distributions, layers, studies, training  # noqa: E402,F401  isort: skip
+from . import checkpoints, distributions, layers, studies, training  # noqa: E402,F401  isort: skip
 
 __all__ = ["FIGURES", "Figure", "FigureKind", "file_name", "fingerprint", "get_kind", "register", "render",
            "render_experiment", "PALETTES", "PHONE_WIDTH_IN", "PNG_DPI", "SVG_DPI", "VARIANTS", "WIDTH_IN"]

@@ -104,8 +104,8 @@ def layer_std(exp, runs, pal):
     legend_below(fig, handles, labels)
     alt = (f"Two line charts over the {n_max} hidden layers at initialisation, log scale: activation std "
            f"(layer 1 → {n_max}: " + "; ".join(alt_bits[:4]) + ") and back-propagated gradient std.")
-    caption = ("Left: the spread of each hidden layer's outputs for the same input batch; right: the spread of "
-               "the gradient flowing back into each layer. A line that falls steadily on the log scale is a "
+    caption = ("\"Spread of the activations\": the std of each hidden layer's outputs for the same input batch; "
+               "\"spread of the gradients\": the std of the gradient flowing back into each layer. A line that falls steadily on the log scale is a "
                "signal vanishing (or, rising, exploding) with depth.")
     if any_theory:
         caption += (" Thin dashed: the variance argument started from the measured layer 1 "
@@ -116,8 +116,8 @@ def layer_std(exp, runs, pal):
     names = [pretty(run.label) for run, _ in runs]
     both = {j: i for j, i in hid_a.items() if hid_g.get(j) == i}
     caption += (lies_on_text(names, both, "in both panels")
-                + lies_on_text(names, {j: i for j, i in hid_a.items() if j not in both}, "in the left panel")
-                + lies_on_text(names, {j: i for j, i in hid_g.items() if j not in both}, "in the right panel"))
+                + lies_on_text(names, {j: i for j, i in hid_a.items() if j not in both}, "in the activations panel")
+                + lies_on_text(names, {j: i for j, i in hid_g.items() if j not in both}, "in the gradients panel"))
     return fig, alt, caption
 
 

@@ -129,8 +129,8 @@ def loss_curves(exp, runs, pal):
     alt = ("Training loss and test accuracy per epoch for "
            + ", ".join(f"{n} (final test accuracy {fmt.pct(a, 0)})" for n, a in finals[:5])
            + (", and more" if len(finals) > 5 else "") + ".")
-    caption = ("Left: training loss per epoch (epoch 0 is the untrained network); right: accuracy on the "
-               "held-out test split. Lines are the mean over seeds, bands the min–max; a flat line means no "
+    caption = ("Training loss per epoch (epoch 0 is the untrained network) and accuracy on the held-out test "
+               "split. Lines are the mean over seeds, bands the min–max; a flat line means no "
                "learning." + _hidden_text(runs, hidden))
     div = diverged_text(runs)
     if div:
