@@ -152,7 +152,7 @@ def _boundary_panel(ax, run, r, data, class_cols, pal, ncols) -> float:
         ax.scatter(x[sel, 0], x[sel, 1], s=7, color=class_cols[k % len(class_cols)],
                    edgecolors=pal["fg"], linewidths=0.3, zorder=3)
     acc = mean(r["final"]["test_accuracy"])
-    ax.set_title(f"{wrap(pretty(run.label), ncols)}\ntest acc. {fmt.pct(acc, 0)}", fontsize=9.5)
+    ax.set_title(f"{wrap(pretty(run.label), ncols)}\ntest accuracy {fmt.pct(acc, 0)}", fontsize=9.5)
     ax.set_xlim(b["extent"][0], b["extent"][1])
     ax.set_ylim(b["extent"][2], b["extent"][3])
     ax.set_aspect("equal")
