@@ -20,7 +20,11 @@ from .registry import register
 from .style import finite, layer_cmap, mean, pretty, wrap
 
 ROW_IN = 0.3            # height of one layer's row (inches)
-TITLE_IN = 0.5          # a run's title and x tick labels
+TITLE_IN = 0.32         # a run's title (one line)
+TICKS_IN = 0.5          # x tick labels and their ×10ⁿ offset below a run's rows
+XLABEL_IN = 0.3         # the x axis label at the bottom of the figure
+LEFT_IN = 0.62          # "layer 1" labels
+RIGHT_IN = 0.95         # the std column
 STAT_OF = {"activation_hist": "activation_std", "gradient_hist": "gradient_std"}
 XLABEL = {"activation_hist": "activation value, the output of a hidden layer (a)",
           "gradient_hist": "gradient of the loss w.r.t. a layer's pre-activations (dL/dZ)"}
@@ -90,11 +94,20 @@ def _columns(n_runs: int, phone: bool) -> int:
     return {1: 1, 2: 2, 4: 2}.get(n_runs, 3)
 
 
-def _run_block(sub, run, r, key, pal, cmap, norm, ncols, n_layers, width) -> tuple[int, list]:
-    """One run's rows (one axis per layer, a shared x axis); returns (rows drawn, [(layer, std)])."""
-    axes = sub.subplots(n_layers, 1, sharex=True, gridspec_kw={"hspace": 0.0})
+def _run_block(sub, run, r, key, pal, cmap, norm, ncols, n_layers, width, box) -> tuple[int, list]:
+    """One run's rows (one axis per layer, a shared x axis); returns (rows drawn, [(layer, std)]).
+
+    ``box``: (block width, block height, space below the rows, space above them) in inches. The layout is fixed in
+    inches (labels left, std column right, title above) rather than solved by constrained layout,
+    which takes seconds for a figure of 40 panels.
+    """
+    w_in, h_in, below, above = box
+    axes = sub.subplots(n_layers, 1, sharex=True, gridspec_kw={
+        "hspace": 0.0, "left": LEFT_IN / w_in, "right": 1 - RIGHT_IN / w_in, "top": 1 - above / h_in,
+        "bottom": below / h_in})
     axes = np.atleast_1d(axes)
-    sub.suptitle(wrap(pretty(run.label), ncols if ncols > 1 else (1 if width > 5 else 2)), fontsize=9.5)
+    sub.suptitle(wrap(pretty(run.label), ncols if ncols > 1 else (1 if width > 5 else 2)), fontsize=9.5,
+                 y=1 - 0.06 / h_in, va="top")
     curves = [_layer_curve(layer, key) for layer in r["layers"]]
     lo, hi = _x_range(curves, key, run.config.activation)
     stds, drawn = [], 0
@@ -120,7 +133,7 @@ def _run_block(sub, run, r, key, pal, cmap, norm, ncols, n_layers, width) -> tup
         else:
             ax.fill_between(curve["x"], curve["y"], step="mid", color=colour, alpha=0.45, linewidth=0)
             ax.step(curve["x"], curve["y"], where="mid", color=colour, linewidth=1.2)
-            if curve["zero_cut"] is not None:
+            if curve["zero_cut"] is not None and w_in - LEFT_IN - RIGHT_IN >= 1.5:   # room for the words
                 left = key == "gradient_hist"       # the side away from the bin at 0
                 ax.text(0.02 if left else 0.98, 0.55, f"{fmt.pct(curve['zero_cut'], 0)} at 0",
                         transform=ax.transAxes, fontsize=8.5, color=pal["muted"], va="center",
@@ -147,22 +160,29 @@ def _ridgeline(runs, pal, key: str):
     ncols = _columns(n, phone)
     nrows = math.ceil(n / ncols)
     n_layers = max(1, max(len(r["layers"]) for _, r in runs))
-    block_in = ROW_IN * n_layers + TITLE_IN
-    fig = plt.figure(figsize=(pal.get("width", 7.0), block_in * nrows + 0.45), layout="constrained")
-    subs = np.atleast_1d(fig.subfigures(nrows, ncols, squeeze=False))
+    width = pal.get("width", 7.0)
+    title_lines = max(wrap(pretty(run.label), ncols if ncols > 1 else (1 if width > 5 else 2)).count("\n") + 1
+                      for run, _ in runs)
+    title_in = TITLE_IN + 0.17 * (title_lines - 1)
+    block_in = ROW_IN * n_layers + title_in + TICKS_IN
+    heights = [block_in] * (nrows - 1) + [block_in + XLABEL_IN]
+    fig = plt.figure(figsize=(width, sum(heights)))
+    subs = np.atleast_1d(fig.subfigures(nrows, ncols, squeeze=False, height_ratios=heights, wspace=0, hspace=0))
     cmap = layer_cmap(pal)
     norm = mcolors.Normalize(vmin=1, vmax=max(2, n_layers))
     summary = []
     for i, (run, r) in enumerate(runs):
+        last_row = i // ncols == nrows - 1
+        box = (width / ncols, heights[i // ncols], TICKS_IN + (XLABEL_IN if last_row else 0.0), title_in)
         drawn, stds = _run_block(subs[i // ncols][i % ncols], run, r, key, pal, cmap, norm, ncols, n_layers,
-                                 pal.get("width", 7.0))
+                                 width, box)
         finite_stds = [(l, s) for l, s in stds if math.isfinite(s)]
         if finite_stds:
             summary.append(f"{pretty(run.label)} std {fmt.num(finite_stds[0][1], 2)} (layer {finite_stds[0][0]}) "
                            f"→ {fmt.num(finite_stds[-1][1], 2)} (layer {finite_stds[-1][0]})")
     for j in range(n, nrows * ncols):
         subs[j // ncols][j % ncols].set_visible(False)
-    fig.supxlabel(XLABEL[key], fontsize=9.5)
+    fig.supxlabel(XLABEL[key], fontsize=9.5, y=0.08 / sum(heights), va="bottom")
     return fig, n_layers, summary
 
 
@@ -180,8 +200,8 @@ def _texts(runs, key: str, n_layers: int, summary: list, zero_cut: bool) -> tupl
         common += (" The axis spans the 0.5th to 99.5th percentile of the run's widest layer"
                    + (" (the whole range for tanh and sigmoid)." if key == "activation_hist" else "."))
     if zero_cut:
-        common += (" \"x% at 0\": the bin at 0 holds that share of the values (units that are off) and is cut "
-                   "at the row's top so the rest of the row stays visible.")
+        common += (" The bin at 0 (units that are off) is cut at the row's top so that the rest of the row stays "
+                   "visible; \"x% at 0\", where there is room, is its share of the values.")
     if key == "activation_hist":
         caption = ("Each row is one layer's distribution of outputs at initialisation (pooled over seeds), as in "
                    "Glorot & Bengio 2010, Fig. 6. " + common + " Peaks at the ends of a tanh or sigmoid range "
