@@ -45,7 +45,7 @@ def _exp(exp_id, runs, kinds):
 
 
 PER_RUN_KINDS = ("layer_std", "activation_hist", "gradient_hist", "loss_curves", "heatmap", "saturation",
-                 "weight_change", "unit_spread")
+                 "weight_change", "unit_spread", "layer_std_training")
 
 
 @pytest.fixture(scope="module")
@@ -75,18 +75,18 @@ def rendered(tiny, tmp_path_factory):
     return {e.id: F.render_experiment(e, runs[e.id], out) for e in exps}, out
 
 
-def _check_file(path: Path):
+def _check_file(path: Path, width_in: float = F.WIDTH_IN):
     assert path.is_file() and path.stat().st_size > 0, path
     if path.suffix == ".svg":
         assert path.stat().st_size < 300_000, f"{path.name} is {path.stat().st_size} bytes"
         root = ET.parse(path).getroot()
         assert root.tag.endswith("svg")
-        assert root.get("width", "").startswith("504")        # 7 in = 504 pt
+        assert float(root.get("width", "0pt").removesuffix("pt")) == pytest.approx(width_in * 72)   # 7 in = 504 pt
     else:
         import matplotlib.image as mpimg
 
         img = mpimg.imread(path)
-        assert img.shape[1] == round(F.WIDTH_IN * F.PNG_DPI)
+        assert img.shape[1] == round(width_in * F.PNG_DPI)
         assert img.shape[0] > 100 and img.shape[2] == 4
 
 
@@ -103,6 +103,13 @@ def test_every_kind_renders_light_and_dark(rendered, tiny):
             _check_file(out / f.light)
             _check_file(out / f.dark)
             assert (out / f.light).read_bytes() != (out / f.dark).read_bytes()
+            if F.FIGURES[f.kind].phone:
+                assert f.phone_light == f.light.replace("--light.", "--light--phone.")
+                assert f.phone_dark == f.dark.replace("--dark.", "--dark--phone.")
+                _check_file(out / f.phone_light, F.PHONE_WIDTH_IN)
+                _check_file(out / f.phone_dark, F.PHONE_WIDTH_IN)
+            else:
+                assert f.phone_light is None and f.phone_dark is None
             assert f.alt.endswith(".") and f.caption
     assert not [p for p in out.iterdir() if p.name.startswith(".")]   # no temporary files left
 
@@ -255,7 +262,8 @@ def test_diverged_seeds_and_nulls_render_without_warnings(tiny, tmp_path):
             assert [f.kind for f in figs] == list(e.figures)
             drawn.update({f.kind: f for f in figs})
     assert "diverged" in drawn["loss_curves"].caption.lower()
-    assert "div." in drawn["heatmap"].caption
+    assert '"diverged": every seed diverged' in drawn["heatmap"].caption
+    assert "div." not in drawn["heatmap"].caption and "†" not in drawn["heatmap"].caption
     assert "diverged" in drawn["sweep"].caption.lower()
     assert "every seed diverged" in drawn["decision_boundary"].caption
     svg = (tmp_path / "tiny-matrix--weight_change--light.svg").read_text()
@@ -416,7 +424,7 @@ def test_fingerprints_of_the_real_package_move_one_kind_at_a_time(tmp_path):
 
     base = prints()
     assert base == {k: F.fingerprint(k) for k in F.FIGURES}
-    edit("layers.py", 'ax.set_ylabel("saturated outputs at init")', 'ax.set_ylabel("saturated outputs at init")  # x')
+    edit("layers.py", 'ax.set_ylim(-0.03, 1.03)', 'ax.set_ylim(-0.03, 1.03)  # x')
     one = prints()
     assert {k for k in base if one[k] != base[k]} == {"saturation"}
     edit("layers.py", '    used = [(run, r) for run, r in runs if not skip(r)]',
@@ -426,3 +434,107 @@ def test_fingerprints_of_the_real_package_move_one_kind_at_a_time(tmp_path):
     edit("style.py", "VARIANTS = (", "VARIANTS = (  # edited\n    ")
     three = prints()
     assert {k for k in base if three[k] != two[k]} == set(base)
+
+
+# ---------------------------------------------------------------------------------------
+# Readability: one row per layer, curves that lie on each other are named
+
+
+def _draw_fig(kind, exp, runs, variant="light", phone=False):
+    """The kind's matplotlib figure as render() draws it (the caller closes it)."""
+    import matplotlib.pyplot as plt
+    import matplotlib.style as mstyle
+
+    from initreport.figures import style
+
+    pal = dict(style.PALETTES[variant], phone=phone, width=style.PHONE_WIDTH_IN if phone else style.WIDTH_IN)
+    with mstyle.context("default"), plt.rc_context(style.rc(pal)):
+        return F.FIGURES[kind].fn(exp, runs, pal)
+
+
+@pytest.mark.parametrize("kind", ["activation_hist", "gradient_hist"])
+@pytest.mark.parametrize("phone", [False, True])
+def test_histograms_have_one_row_per_layer_with_its_std(tiny, kind, phone):
+    import matplotlib.pyplot as plt
+
+    exps, runs = tiny
+    pairs = runs["tiny-matrix"]
+    fig, alt, caption = _draw_fig(kind, exps[0], pairs, phone=phone)
+    try:
+        n_layers = max(len(r["layers"]) for _, r in pairs)          # 5: the deeper run
+        blocks = fig.subfigs
+        assert len(blocks) == len(pairs)
+        widths = {round(ax.get_position().width, 6) for ax in fig.get_axes() if ax.get_visible()}
+        for sub, (run, r) in zip(blocks, pairs):
+            rows = [ax for ax in sub.axes if ax.get_visible()]
+            assert len(rows) == len(r["layers"])                       # one row per hidden layer
+            assert len({ax.get_xlim() for ax in rows}) == 1            # one shared x axis per run
+            stat = "activation_std" if kind == "activation_hist" else "gradient_std"
+            for ax, layer in zip(rows, r["layers"]):
+                texts = [t.get_text() for t in ax.texts]
+                from initreport import fmt
+                assert any(fmt.num(layer[stat]["mean"], 2) in t for t in texts), texts
+            hidden = [ax for ax in sub.axes if not ax.get_visible()]
+            assert len(rows) + len(hidden) == n_layers
+        if phone:
+            assert fig.get_size_inches()[0] == pytest.approx(F.PHONE_WIDTH_IN)
+            assert len(widths) == 1        # one column: every row as wide as the others
+        assert "one row per layer" in alt and "share one linear x axis" in caption
+    finally:
+        plt.close(fig)
+
+
+def test_identical_runs_are_said_to_lie_on_each_other(tiny, tmp_path):
+    """Two runs with the same results: each line kind names the second as lying on the first."""
+    exps, runs = tiny
+    run, result = runs["tiny-matrix"][0]
+    other = _digits("he_normal", "relu", width=17)          # another config, same numbers
+    twin = (Run(role="", config=other, label="the twin"), copy.deepcopy(result))
+    different = runs["tiny-matrix"][2]                       # small random, tanh: not the same curves
+    exp = _exp("twins", [(run.label, run.config), (twin[0].label, other), (different[0].label,
+                                                                              different[0].config)],
+               ("loss_curves", "layer_std", "saturation", "weight_change"))
+    figs = {f.kind: f for f in F.render_experiment(exp, [(run, result), twin, different], tmp_path)}
+    expected = "the twin lies on He normal, ReLU"
+    for kind in ("loss_curves", "layer_std", "weight_change"):
+        assert expected in figs[kind].caption, (kind, figs[kind].caption)
+        assert "small random" not in figs[kind].caption.split("lies on")[0][-40:], figs[kind].caption
+    assert "in both panels" in figs["loss_curves"].caption
+    # without the twin nothing is said to lie on anything
+    alone = F.render_experiment(exp, [(run, result), different], tmp_path / "alone")
+    assert not any("lies on He normal" in f.caption or "lies on small random" in f.caption for f in alone)
+
+
+def test_lies_on_tolerance():
+    from initreport.figures.style import lies_on
+
+    x = [1, 2, 3]
+    assert lies_on([(x, [1.0, 2.0, 3.0]), (x, [1.0, 2.0, 3.005])]) == {1: 0}
+    assert lies_on([(x, [1.0, 2.0, 3.0]), (x, [1.0, 2.0, 3.2])]) == {}
+    assert lies_on([(x, [1.0, 2.0, 3.0]), ([1, 2], [1.0, 2.0])]) == {}          # different x: not on it
+    # on a log axis closeness is relative: 1e-6 vs 2e-6 is far apart when the axis spans 1e-6..1
+    assert lies_on([(x, [1e-6, 1e-3, 1.0]), (x, [2e-6, 1e-3, 1.0])], log=True) == {}
+    assert lies_on([(x, [1e-6, 1e-3, 1.0]), (x, [2e-6, 1e-3, 1.0])], log=False) == {1: 0}
+    # a third copy lies on the first, not on the hidden second
+    assert lies_on([(x, [1, 2, 3]), (x, [1, 2, 3]), (x, [1, 2, 3])]) == {1: 0, 2: 0}
+
+
+@pytest.mark.parametrize("phone", [False, True])
+def test_layer_std_training_has_a_line_per_checkpoint_in_each_panel(tiny, phone):
+    import matplotlib.pyplot as plt
+
+    exps, runs = tiny
+    pairs = runs["tiny-matrix"]
+    fig, alt, caption = _draw_fig("layer_std_training", exps[0], pairs, phone=phone)
+    try:
+        axes = fig.get_axes()
+        assert len(axes) == 2 * len(pairs)                  # activations and gradients for every run
+        for i, (run, r) in enumerate(pairs):
+            n_cp = len(r["checkpoints"])
+            assert n_cp >= 2
+            for ax in axes[2 * i: 2 * i + 2]:
+                assert run.label.split(",")[0].replace("_", " ") in ax.get_title().lower()
+                assert len(ax.get_lines()) == n_cp
+        assert "min–max over seeds" in caption and alt.endswith(".")
+    finally:
+        plt.close(fig)

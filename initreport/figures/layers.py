@@ -1,4 +1,6 @@
-"""Figure kinds per hidden layer: std with the theory line, histograms, saturation, weight change, unit spread."""
+"""Figure kinds per hidden layer: std with the theory line, saturation, weight change, unit spread.
+
+The per-layer histograms are in :mod:`.distributions`."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from matplotlib.lines import Line2D
 
 from .. import fmt, initializers
 from .registry import register
-from .style import (WIDTH_IN, colours, diverged_text, finite, get, layer_axis, layer_cmap, legend_below,
-                    mean, message, new_fig, nice_log, pretty, run_styles, wrap)
+from .style import (ON_TOP, colours, fig_width, panels, diverged_text, finite, get, layer_axis, legend_below, lies_on,
+                    lies_on_text, mean, narrow, new_fig, nice_log, pretty, run_styles)
 
 
 def _theory_std(run, r: dict) -> list[float] | None:
@@ -55,132 +57,79 @@ def _theory_std(run, r: dict) -> list[float] | None:
 
 # The theory line reads each initialiser's law (its theoretical std) from the registry; that law
 # is part of each run's key (keys.initializer_fingerprint), so a change to it re-renders this kind.
-@register("layer_std", fmt="svg")
+@register("layer_std", fmt="svg", phone=True)
 def layer_std(exp, runs, pal):
-    fig, axes = new_fig(3.6, ncols=2)
-    ax_a, ax_g = axes[0]
+    fig, (ax_a, ax_g) = panels(3.6)
     cols = colours(pal)
     handles, labels = [], []
     n_max, any_theory = 1, False
     alt_bits, all_a, all_g = [], [], []
-    for (run, r), (ci, ls, mk) in zip(runs, run_styles(runs)):
+    drawn, theory_on = [], []
+    for run, r in runs:
+        x = np.arange(1, len(r["layers"]) + 1)
+        drawn.append((finite(x, [mean(layer["activation_std"]) for layer in r["layers"]], positive=True),
+                      finite(x, [mean(layer["gradient_std"]) for layer in r["layers"]], positive=True)))
+    hid_a = lies_on([d[0] for d in drawn], log=True)
+    hid_g = lies_on([d[1] for d in drawn], log=True)
+    for k, ((run, r), (ci, ls, mk), ((xa, ya), (xg, yg))) in enumerate(zip(runs, run_styles(runs), drawn)):
         layers = r["layers"]
         n_max = max(n_max, len(layers))
         x = np.arange(1, len(layers) + 1)
-        xa, ya = finite(x, [mean(layer["activation_std"]) for layer in layers], positive=True)
-        xg, yg = finite(x, [mean(layer["gradient_std"]) for layer in layers], positive=True)
         all_a += list(ya)
         all_g += list(yg)
-        (h,) = ax_a.plot(xa, ya, color=cols[ci], linestyle="-", marker=mk)
-        ax_g.plot(xg, yg, color=cols[ci], linestyle="-", marker=mk)
+        (h,) = ax_a.plot(xa, ya, color=cols[ci], **_line_kw(k in hid_a, mk, cols[ci]))
+        ax_g.plot(xg, yg, color=cols[ci], **_line_kw(k in hid_g, mk, cols[ci]))
         handles.append(h)
         labels.append(pretty(run.label))
         theory = _theory_std(run, r)
         if theory is not None and len(xa) == len(layers):
             ax_a.plot(x, theory, color=cols[ci], linestyle=(0, (2, 2)), linewidth=1.3, alpha=0.9)
             any_theory = True
+            if lies_on([(xa, ya), (x, np.asarray(theory))], log=True):
+                theory_on.append(pretty(run.label))
         if len(ya):
             alt_bits.append(f"{pretty(run.label)} {fmt.num(ya[0])} → {fmt.num(ya[-1])}")
-    for ax, vals, title in ((ax_a, all_a, "activation std (forward)"),
-                            (ax_g, all_g, "gradient std ∂L/∂Z (backward)")):
+    for ax, vals, title in ((ax_a, all_a, "spread of the activations\n(forward), std of a"),
+                            (ax_g, all_g, "spread of the gradients (backward),\nstd of dL/dZ")):
         if vals:
             ax.set_yscale("log")
         layer_axis(ax, n_max)
         ax.set_title(title)
     ax_a.set_ylabel("std at initialisation")
+    if narrow():
+        ax_g.set_ylabel("std at initialisation")
     if any_theory:
         handles.append(Line2D([], [], color=pal["fg"], linestyle=(0, (2, 2)), linewidth=1.3))
         labels.append("theory from layer 1")
     legend_below(fig, handles, labels)
     alt = (f"Two line charts over the {n_max} hidden layers at initialisation, log scale: activation std "
            f"(layer 1 → {n_max}: " + "; ".join(alt_bits[:4]) + ") and back-propagated gradient std.")
-    caption = ("Left: the spread of each hidden layer's outputs for the same input batch; right: the spread of "
-               "the gradient flowing back into each layer. A line that falls steadily on the log scale is a "
+    caption = ("\"Spread of the activations\": the std of each hidden layer's outputs for the same input batch; "
+               "\"spread of the gradients\": the std of the gradient flowing back into each layer. A line that falls steadily on the log scale is a "
                "signal vanishing (or, rising, exploding) with depth.")
     if any_theory:
-        caption += (" Dashed: the variance argument started from the measured layer 1 "
+        caption += (" Thin dashed: the variance argument started from the measured layer 1 "
                     "(ReLU ×√(n_in σ²/2) per layer, tanh in its linear regime ×σ√n_in).")
+        if theory_on:
+            caption += (" The theory line lies on the measured one (within 1% of the axis; the argument predicts "
+                        "every layer) for: " + "; ".join(theory_on) + ".")
+    names = [pretty(run.label) for run, _ in runs]
+    both = {j: i for j, i in hid_a.items() if hid_g.get(j) == i}
+    caption += (lies_on_text(names, both, "in both panels")
+                + lies_on_text(names, {j: i for j, i in hid_a.items() if j not in both}, "in the activations panel")
+                + lies_on_text(names, {j: i for j, i in hid_g.items() if j not in both}, "in the gradients panel"))
     return fig, alt, caption
 
 
-def _hist_panels(runs, axes, ncols, key, same_x, pal, cmap, norm):
-    """One histogram panel per run, one line per layer."""
-    for i, (run, r) in enumerate(runs):
-        ax = axes[i // ncols][i % ncols]
-        drawn = 0
-        for layer in r["layers"]:
-            h = layer.get(key)
-            if not h:
-                continue
-            edges = np.asarray([np.nan if e is None else e for e in h["edges"]], float)
-            frac = np.asarray([np.nan if f is None else f for f in h["fraction"]], float)
-            xs, ys = finite((edges[:-1] + edges[1:]) / 2, frac)
-            if not len(xs):
-                continue
-            ax.plot(xs, ys, color=cmap(norm(layer["layer"])), linewidth=1.3)
-            drawn += 1
-        ax.set_title(wrap(pretty(run.label), ncols), fontsize=9.5)
-        if not drawn:
-            message(ax, "no histogram\n(all seeds diverged)", pal)
-            continue
-        if not same_x:
-            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 3), useMathText=True)
-            ax.xaxis.get_offset_text().set_fontsize(8.5)
-        ax.tick_params(axis="both", labelsize=8.5)
-        ax.locator_params(axis="x", nbins=4)
+def _line_kw(on_top: bool, marker: str, colour) -> dict:
+    """A run's line: solid, or dashed with hollow markers on top when it lies on an earlier run's line."""
+    if on_top:
+        return {"linestyle": ON_TOP, "marker": marker, "markerfacecolor": "none", "zorder": 3, "markersize": 7}
+    return {"linestyle": "-", "marker": marker}
 
 
-def _hist_figure(runs, pal, key: str):
-    n = len(runs)
-    ncols = min(n, 4)
-    nrows = math.ceil(n / ncols)
-    edges_all = [tuple(layer[key]["edges"]) for _, r in runs for layer in r["layers"] if layer.get(key)]
-    same_x = key == "activation_hist" and len(set(edges_all)) == 1
-    fig, axes = new_fig(1.95 * nrows + 0.85, ncols=ncols, nrows=nrows, sharex=same_x, sharey=same_x)
-    cmap = layer_cmap(pal)
-    n_layers = max(len(r["layers"]) for _, r in runs)
-    norm = mcolors.Normalize(vmin=1, vmax=max(2, n_layers))
-    _hist_panels(runs, axes, ncols, key, same_x, pal, cmap, norm)
-    for j in range(n, nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
-    fig.supxlabel("activation value" if key == "activation_hist" else "gradient ∂L/∂Z", fontsize=9.5)
-    fig.supylabel("fraction per bin", fontsize=9.5)
-    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=axes.ravel().tolist(), location="right", shrink=0.85, aspect=25, pad=0.01)
-    cb.set_label("hidden layer")
-    cb.outline.set_visible(False)
-    cb.set_ticks(sorted({1, n_layers, *range(1, n_layers + 1, max(1, n_layers // 5))}))
-    noun = "activations" if key == "activation_hist" else "back-propagated gradients"
-    alt = (f"Histograms of the {noun} of each hidden layer at initialisation, one panel per run "
-           f"({', '.join(pretty(run.label) for run, _ in runs[:4])}{', …' if n > 4 else ''}), one line per layer "
-           f"coloured from dark (layer 1) to light (layer {n_layers}).")
-    if key == "activation_hist":
-        caption = ("Each line is one layer's distribution of outputs at initialisation (pooled over seeds), as in "
-                   "Glorot & Bengio 2010, Fig. 6. Peaks at the ends of a tanh or sigmoid range are saturated "
-                   "units; a spike at 0 is a signal that has died out.")
-        if not same_x:
-            caption += " Values beyond each layer's range fall into its end bins."
-    else:
-        caption = ("Each line is one layer's distribution of the gradient reaching its pre-activations at "
-                   "initialisation (pooled over seeds), as in Glorot & Bengio 2010, Fig. 7. Each layer's 40 bins "
-                   "span its own 99.5th percentile, so a narrow spike beside a wide curve means that layer's "
-                   "gradients are orders of magnitude smaller.")
-        if any(run.config.activation in ("relu", "leaky_relu") for run, _ in runs):
-            caption += " With ReLU the spike at 0 is the units that are off, which pass no gradient."
-    return fig, alt, caption
 
-
-@register("activation_hist", fmt="png")
-def activation_hist(exp, runs, pal):
-    return _hist_figure(runs, pal, "activation_hist")
-
-
-@register("gradient_hist", fmt="png")
-def gradient_hist(exp, runs, pal):
-    return _hist_figure(runs, pal, "gradient_hist")
-
-
-@register("saturation", fmt="svg")
+@register("saturation", fmt="svg", phone=True)
 def saturation(exp, runs, pal):
     fig, axes = new_fig(3.5)
     ax = axes[0][0]
@@ -190,18 +139,20 @@ def saturation(exp, runs, pal):
     skipped = [run for run, r in runs if not any(run is u for u, _ in usable)]
     handles, labels, bits = [], [], []
     n_max = 1
-    for (run, r), (ci, ls, mk) in zip(usable, run_styles(usable)):
-        x = np.arange(1, len(r["layers"]) + 1)
-        n_max = max(n_max, len(x))
-        xs, ys = finite(x, [mean(layer["saturated_fraction"]) for layer in r["layers"]])
-        (h,) = ax.plot(xs, ys, color=cols[ci], linestyle=ls, marker=mk)
+    drawn = [finite(np.arange(1, len(r["layers"]) + 1), [mean(layer["saturated_fraction"]) for layer in r["layers"]])
+             for _, r in usable]
+    hidden = lies_on(drawn)
+    for k, ((run, r), (ci, ls, mk), (xs, ys)) in enumerate(zip(usable, run_styles(usable), drawn)):
+        n_max = max(n_max, len(r["layers"]))
+        kw = _line_kw(True, mk, cols[ci]) if k in hidden else {"linestyle": ls, "marker": mk}
+        (h,) = ax.plot(xs, ys, color=cols[ci], **kw)
         handles.append(h)
         labels.append(pretty(run.label))
         if len(ys):
             bits.append(f"{pretty(run.label)} {fmt.pct(float(np.mean(ys)), 0)}")
     layer_axis(ax, n_max)
     ax.set_ylim(-0.03, 1.03)
-    ax.set_ylabel("saturated outputs at init")
+    ax.set_ylabel("share of saturated outputs\nat initialisation")
     ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     legend_below(fig, handles, labels, ncol=2 if len(labels) > 4 else None)
     alt = "Share of saturated hidden-unit outputs per layer at initialisation; mean over layers: " + ", ".join(bits) + "."
@@ -209,6 +160,7 @@ def saturation(exp, runs, pal):
                "sigmoid < 0.01 or > 0.99); a saturated unit passes almost no gradient back.")
     if skipped:
         caption += " Not defined for " + ", ".join(pretty(run.label) for run in skipped) + " (not plotted)."
+    caption += lies_on_text([pretty(run.label) for run, _ in usable], hidden)
     return fig, alt, caption
 
 
@@ -220,7 +172,7 @@ def _zero_axes(n_zero_runs: int):
     """The main axis, and a strip below it for exact zeros when there are any (else None)."""
     if n_zero_runs:
         strip = 0.28 + 0.17 * n_zero_runs
-        fig, axes = plt.subplots(2, 1, figsize=(WIDTH_IN, 3.3 + strip), layout="constrained", sharex=True,
+        fig, axes = plt.subplots(2, 1, figsize=(fig_width(), 3.3 + strip), layout="constrained", sharex=True,
                                  gridspec_kw={"height_ratios": [3.0, strip], "hspace": 0.0})
         return fig, axes[0], axes[1]
     fig, axes = new_fig(3.5)
@@ -255,7 +207,8 @@ def _finish_zero_axes(ax, ax0, positives, n_zero_runs, n_max, zero_word, ylabel,
 def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=lambda r: False):
     """Per-layer values at the last checkpoint on a log axis; exact zeros in a strip below it.
 
-    Returns (fig, bits, zeros_any, skipped runs, runs without a value, epochs).
+    Returns (fig, bits, zeros_any, skipped runs, runs without a value, epochs, caption text on curves
+    lying on each other).
     """
     used = [(run, r) for run, r in runs if not skip(r)]
     skipped = [run for run, r in runs if skip(r)]
@@ -266,6 +219,9 @@ def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=
         n_max = max(n_max, len(y))
         series.append((run, cp["epoch"], y))
     zero_rows = [i for i, (_, _, y) in enumerate(series) if np.any(np.isfinite(y) & (y == 0))]
+    # Curves on the log axis (positive values) and rows of the zero strip that lie on each other.
+    hidden = lies_on([(np.arange(1, len(y) + 1)[np.isfinite(y) & (y > 0)], y[np.isfinite(y) & (y > 0)])
+                      for _, _, y in series], log=True)
     fig, ax, ax0 = _zero_axes(len(zero_rows))
     cols = colours(pal)
     handles, labels, bits, none_runs, positives = [], [], [], [], []
@@ -274,7 +230,8 @@ def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=
         pos = np.isfinite(y) & (y > 0)
         zero = np.isfinite(y) & (y == 0)
         positives += list(y[pos])
-        (h,) = ax.plot(x[pos], y[pos], color=cols[ci], linestyle=ls, marker=mk, markersize=5)
+        kw = _line_kw(True, mk, cols[ci]) if i in hidden else {"linestyle": ls, "marker": mk, "markersize": 5}
+        (h,) = ax.plot(x[pos], y[pos], color=cols[ci], **kw)
         if zero.any():
             row = len(zero_rows) - 1 - zero_rows.index(i)
             ax0.plot(x[zero], np.full(zero.sum(), row), color=cols[ci], linestyle=ls, marker=mk, markersize=7,
@@ -289,13 +246,14 @@ def _zero_marked_layers(runs, pal, stat: str, zero_word: str, ylabel: str, skip=
     _finish_zero_axes(ax, ax0, positives, len(zero_rows), n_max, zero_word, ylabel, pal)
     legend_below(fig, handles, labels, ncol=3 if len(labels) > 4 else None)
     epochs = sorted({e for _, e, _ in series})
-    return fig, bits, bool(zero_rows), skipped, none_runs, epochs
+    hidden_text = lies_on_text([pretty(run.label) for run, _, _ in series], hidden)
+    return fig, bits, bool(zero_rows), skipped, none_runs, epochs, hidden_text
 
 
-@register("weight_change", fmt="svg")
+@register("weight_change", fmt="svg", phone=True)
 def weight_change(exp, runs, pal):
-    fig, bits, zeros_any, _, none_runs, epochs = _zero_marked_layers(
-        runs, pal, "max_abs_change", "0\n(unchanged)", "largest |W_t − W_0|\n(max over seeds)")
+    fig, bits, zeros_any, _, none_runs, epochs, hidden_text = _zero_marked_layers(
+        runs, pal, "max_abs_change", "0\n(unchanged)", "largest change of a weight,\n|W_t − W_0| (max over seeds)")
     alt = ("Largest change of any hidden weight after training, per layer, log scale: " + ", ".join(bits) + ".")
     caption = (f"How far the hidden weights moved from their initial values by the end of training (epoch "
                f"{', '.join(map(str, epochs))}); the largest entry of |W_t − W_0| over the layer and the seeds.")
@@ -303,17 +261,18 @@ def weight_change(exp, runs, pal):
         caption += " Hollow markers in the strip below the axis: exactly 0, the weights did not change by a single bit."
     if none_runs:
         caption += " No value for " + ", ".join(pretty(run.label) for run in none_runs) + " (every seed diverged)."
+    caption += hidden_text
     div = diverged_text(runs)
     if div:
         caption += " " + div
     return fig, alt, caption
 
 
-@register("unit_spread", fmt="svg")
+@register("unit_spread", fmt="svg", phone=True)
 def unit_spread(exp, runs, pal):
     one_unit = lambda r: min(r["sizes"][1:-1] or [0]) <= 1   # noqa: E731
-    fig, bits, zeros_any, skipped, none_runs, epochs = _zero_marked_layers(
-        runs, pal, "relative_unit_spread", "0\n(identical)", "unit spread / unit weight norm\n(max over seeds)",
+    fig, bits, zeros_any, skipped, none_runs, epochs, hidden_text = _zero_marked_layers(
+        runs, pal, "relative_unit_spread", "0\n(identical)", "distance between units' weights\n÷ their norm (max over seeds)",
         skip=one_unit)
     alt = ("Largest distance between two units' incoming weight vectors relative to their length, per hidden layer "
            "after training, log scale: " + ", ".join(bits) + ".")
@@ -325,4 +284,5 @@ def unit_spread(exp, runs, pal):
         caption += " Not shown: " + ", ".join(pretty(run.label) for run in skipped) + " (one unit per layer, nothing to compare)."
     if none_runs:
         caption += " No value for " + ", ".join(pretty(run.label) for run in none_runs) + " (every seed diverged)."
+    caption += hidden_text
     return fig, alt, caption

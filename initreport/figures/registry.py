@@ -36,6 +36,10 @@ class Figure:
     dark: str
     alt: str        # what the figure shows, in one sentence
     caption: str    # what to look at
+    # Narrow-screen files (kinds registered with phone=True; else None): the same figure laid out
+    # 3.9 in wide, to be shown below ~600 px instead of light/dark.
+    phone_light: str | None = None
+    phone_dark: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,16 +48,19 @@ class FigureKind:
     fmt: str                                 # "svg" (line plots) or "png" (image-like, histogram-heavy)
     fn: Callable = field(repr=False)         # (exp, runs, pal) -> (fig, alt, caption)
     depends: tuple = ()                      # modules/functions outside the figures package it reads
+    phone: bool = False                      # also drawn in a narrow-screen layout (pal["phone"] True)
 
 
 FIGURES: dict[str, FigureKind] = {}
 
 
-def register(name: str, *, fmt: str = "svg", depends: tuple = ()):
+def register(name: str, *, fmt: str = "svg", depends: tuple = (), phone: bool = False):
     """Register the decorated function as the figure kind ``name``, saved as ``fmt``.
 
     ``depends``: modules or functions whose source the figure's output depends on beyond what
     :func:`fingerprint` finds by itself (it follows the functions the kind calls).
+    ``phone``: the kind lays itself out for a narrow screen when ``pal["phone"]`` is true, and
+    :func:`render` also writes those files (``...--light--phone.<fmt>``, ``...--dark--phone.<fmt>``).
     """
     if fmt not in FORMATS:
         raise ValueError(f"figure format {fmt!r} for kind {name!r}: allowed are {', '.join(FORMATS)}")
@@ -63,7 +70,7 @@ def register(name: str, *, fmt: str = "svg", depends: tuple = ()):
         if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"figure kind {name!r} is registered twice: "
                              f"{old.fn.__module__}.{old.fn.__qualname__} and {fn.__module__}.{fn.__qualname__}")
-        FIGURES[name] = FigureKind(name, fmt, fn, tuple(depends))
+        FIGURES[name] = FigureKind(name, fmt, fn, tuple(depends), bool(phone))
         return fn
 
     return decorate
@@ -78,9 +85,9 @@ def get_kind(kind) -> FigureKind:
         raise choice_error("figure kind", kind, FIGURES) from None
 
 
-def file_name(exp_id: str, kind, variant: str) -> str:
+def file_name(exp_id: str, kind, variant: str, phone: bool = False) -> str:
     spec = get_kind(kind)
-    return f"{exp_id}--{spec.name}--{variant}.{spec.fmt}"
+    return f"{exp_id}--{spec.name}--{variant}{'--phone' if phone else ''}.{spec.fmt}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -203,9 +210,10 @@ def _pairs(exp, runs) -> list:
     return pairs
 
 
-def _draw(spec: FigureKind, exp, runs: list, variant: str) -> tuple[bytes, str, str]:
-    pal = style.PALETTES[variant]
-    with mstyle.context("default"), plt.rc_context(style.rc(pal)), np.errstate(all="ignore"):
+def _draw(spec: FigureKind, exp, runs: list, variant: str, phone: bool = False) -> tuple[bytes, str, str]:
+    pal = dict(style.PALETTES[variant], phone=phone, width=style.PHONE_WIDTH_IN if phone else style.WIDTH_IN)
+    with mstyle.context("default"), plt.rc_context(style.rc(pal)), np.errstate(all="ignore"), \
+            style.figure_width(pal["width"]):
         fig, alt, caption = spec.fn(exp, runs, pal)
         try:
             buf = io.BytesIO()
@@ -228,12 +236,16 @@ def render(kind, exp, runs, out_dir) -> Figure:
     pairs = _pairs(exp, runs)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = {}
-    for variant in style.VARIANTS:
-        data, alt, caption = _draw(spec, exp, pairs, variant)
-        names[variant] = file_name(exp.id, spec, variant)
-        atomic_write(out_dir / names[variant], data)
-    return Figure(spec.name, names["light"], names["dark"], alt, caption)
+    names, texts = {}, []
+    for phone in (False, True) if spec.phone else (False,):
+        for variant in style.VARIANTS:
+            data, alt, caption = _draw(spec, exp, pairs, variant, phone)
+            texts.append((alt, caption))
+            names[variant, phone] = file_name(exp.id, spec, variant, phone)
+            atomic_write(out_dir / names[variant, phone], data)
+    alt, caption = texts[0]         # the texts describe the data, the same in every layout
+    return Figure(spec.name, names["light", False], names["dark", False], alt, caption,
+                  names.get(("light", True)), names.get(("dark", True)))
 
 
 def render_experiment(exp, runs, out_dir) -> list[Figure]:

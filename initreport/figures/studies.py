@@ -15,7 +15,7 @@ from .. import fmt
 from ..datasets import BUILTIN_DATASETS
 from .registry import register
 from .style import LINESTYLES, MARKERS, colours, diverged_text, get, legend_below, log_if_decades, mean, message, \
-    new_fig, nice_log, pretty
+    lies_on, lies_on_text, narrow, new_fig, nice_log, pretty, put_on_top
 
 def _matrix_cells(runs) -> dict:
     """{dataset: {(init, activation): result}}: the matrix runs, found by their configs.
@@ -53,16 +53,17 @@ def _heat_panel(ax, dataset, cell_runs, inits, acts, cmap, pal, partial, best_bi
         v = grid[i, j]
         nd = len(r["diverged"])
         if not math.isfinite(v):
-            text, colour = ("div." if nd >= r["n_seeds"] else fmt.MISSING), pal["fg"]
+            text, colour = ("diverged" if nd >= r["n_seeds"] else fmt.MISSING), pal["fg"]
         else:
             # The percentage without its sign: the colour bar says "%".
-            text = fmt.pct(v, 0).removesuffix("%") + ("†" if nd else "")
+            text = fmt.pct(v, 0).removesuffix("%") + ("*" if nd else "")
             rgb = cmap(v)[:3]
             lum = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
             colour = "#000000" if lum > 0.45 else "#ffffff"
         if nd and math.isfinite(v):
             partial.append(f"{pretty(init)}/{pretty(act)} on {dataset}: {nd} of {r['n_seeds']}")
-        ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour)
+        ax.text(j, i, text, ha="center", va="center", fontsize=8 if text == "diverged" and narrow() else 9,
+                color=colour)
     ax.set_xticks(range(len(acts)), [pretty(a) for a in acts])
     ax.set_yticks(range(len(inits)), [pretty(i) for i in inits])
     ax.tick_params(length=0)
@@ -78,7 +79,7 @@ def _heat_panel(ax, dataset, cell_runs, inits, acts, cmap, pal, partial, best_bi
     return im
 
 
-@register("heatmap", fmt="png")
+@register("heatmap", fmt="png", phone=True)
 def heatmap(exp, runs, pal):
     cells = _matrix_cells(runs)
     if not cells:
@@ -88,23 +89,28 @@ def heatmap(exp, runs, pal):
     datasets = list(cells)
     inits = list(dict.fromkeys(k[0] for d in datasets for k in cells[d]))
     acts = list(dict.fromkeys(k[1] for d in datasets for k in cells[d]))
-    fig, axes = new_fig(0.3 * len(inits) + 1.5, ncols=len(datasets), sharey=True)
+    if narrow():        # datasets one under the other
+        fig, axes = new_fig((0.3 * len(inits) + 1.3) * len(datasets) + 0.6, nrows=len(datasets), sharex=True)
+    else:
+        fig, axes = new_fig(0.3 * len(inits) + 1.5, ncols=len(datasets), sharey=True)
     cmap = plt.get_cmap("cividis").with_extremes(bad=pal["grid"])
     best_bits, partial = [], []
     im = None
     for d_i, dataset in enumerate(datasets):
-        im = _heat_panel(axes[0][d_i], dataset, cells[dataset], inits, acts, cmap, pal, partial, best_bits)
-    cb = fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.9, aspect=30, pad=0.02)
+        im = _heat_panel(axes.ravel()[d_i], dataset, cells[dataset], inits, acts, cmap, pal, partial, best_bits)
+    cb = fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.9, aspect=30, pad=0.02,
+                      location="bottom" if narrow() else "right")
     cb.set_label("mean final test accuracy")
     cb.outline.set_visible(False)
-    cb.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    (cb.ax.xaxis if narrow() else cb.ax.yaxis).set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     alt = ("Heat map of the mean final test accuracy (%) for each initialiser (rows) and activation (columns), "
            "one panel per dataset; " + "; ".join(best_bits) + ".")
     caption = ("Each cell is the test accuracy after training, averaged over seeds; compare a row across "
-               "activations, and the heuristics against the pitfalls above them. \"div.\": every seed "
-               "diverged.")
+               "activations, and the heuristics against the pitfalls above them. \"diverged\": every seed "
+               "diverged (the loss became NaN or infinite).")
     if partial:
-        caption += " †: some seeds diverged and the mean is over the rest (" + "; ".join(partial) + ")."
+        caption += " *: some seeds diverged and the mean is over the rest (" + "; ".join(partial) + ")."
+        fig.supxlabel("* some seeds diverged; the mean is over the others", fontsize=9, color=pal["muted"])
     return fig, alt, caption
 
 
@@ -120,7 +126,7 @@ def _sweep_marks(ax, pal, cols, div_points):
                 linestyle="none", clip_on=False)
 
 
-@register("sweep", fmt="svg")
+@register("sweep", fmt="svg", phone=True)
 def sweep(exp, runs, pal):
     fig, axes = new_fig(3.5)
     ax = axes[0][0]
@@ -131,6 +137,7 @@ def sweep(exp, runs, pal):
         if gain is not None:
             by_act.setdefault(run.config.activation, []).append((float(gain), r))
     handles, labels, values, best, div_points = [], [], [], [], []
+    curves = []
     for k, (act, items) in enumerate(by_act.items()):
         items.sort(key=lambda t: t[0])
         g = np.array([t[0] for t in items])
@@ -140,6 +147,7 @@ def sweep(exp, runs, pal):
         ok = np.isfinite(m) & (m > 0) & np.isfinite(lo) & (lo > 0)
         values += list(lo[ok]) + list(hi[ok])
         (h,) = ax.plot(g[ok], m[ok], color=cols[k], marker=MARKERS[k], linestyle=LINESTYLES[k])
+        curves.append((g[ok], m[ok]))
         ax.fill_between(g[ok], lo[ok], hi[ok], color=cols[k], alpha=0.18, linewidth=0)
         handles.append(h)
         labels.append(pretty(act))
@@ -148,8 +156,13 @@ def sweep(exp, runs, pal):
             best.append(f"{pretty(act)} lowest {fmt.num(m[i])} at gain {fmt.num(g[i])}")
         div_points += [(gain, k) for gain, r in items if r["diverged"]]
     ax.set_xscale("log")
-    if log_if_decades(ax, values, decades=0.5):
+    is_log = log_if_decades(ax, values, decades=0.5)
+    if is_log:
         nice_log(ax)
+    hidden = lies_on(curves, log=is_log)
+    for j in hidden:
+        put_on_top(handles[j])
+    hidden_text = lies_on_text(list(labels), hidden)
     _sweep_marks(ax, pal, cols, div_points)
     ax.set_xlabel("gain g (weights N(0, g²/n_in))")
     ax.set_ylabel("final training loss")
@@ -162,7 +175,7 @@ def sweep(exp, runs, pal):
            + "; ".join(best) + ".")
     caption = ("Too small a gain and the signal never reaches the output; too large and units saturate or the "
                "loss explodes. The dashed lines mark the heuristics: gain 1 (LeCun; Xavier when fan-in equals "
-               "fan-out) and √2 (He). Band: min–max over seeds.")
+               "fan-out) and √2 (He). Band: min–max over seeds." + hidden_text)
     div = diverged_text(runs)
     if div:
         caption += " " + div
@@ -197,7 +210,7 @@ def _depth_line(ax, k, items, cols, divs, lows, depths_all):
     return h, d, m
 
 
-@register("depth", fmt="svg")
+@register("depth", fmt="svg", phone=True)
 def depth(exp, runs, pal):
     fig, axes = new_fig(3.5)
     ax = axes[0][0]
@@ -207,12 +220,17 @@ def depth(exp, runs, pal):
         groups.setdefault((run.config.activation, run.config.init), []).append((run.config.depth, r))
     handles, labels, bits, divs, lows = [], [], [], [], []
     depths_all: set = set()
+    curves = []
     for k, ((act, init), items) in enumerate(groups.items()):
         h, d, m = _depth_line(ax, k, items, cols, divs, lows, depths_all)
         if d:
             bits.append(f"{pretty(init)}/{pretty(act)} {fmt.pct(m[-1], 0)} at depth {d[-1]}")
         handles.append(h)
         labels.append(f"{pretty(init)}, {pretty(act)}")
+        curves.append((d, m))
+    hidden = lies_on(curves)
+    for j in hidden:
+        put_on_top(handles[j])
     trans = blended_transform_factory(ax.transData, ax.transAxes)
     for x, k in divs:
         ax.plot([x], [0.95], marker="x", markersize=9, markeredgewidth=2, color=cols[k % 8],
@@ -228,7 +246,7 @@ def depth(exp, runs, pal):
     alt = ("Share of the initial training loss removed after training against network depth, one line per "
            "initialiser and activation; " + "; ".join(bits) + ".")
     caption = (f"After {', '.join(map(str, epochs))} epochs, how much of the starting loss each network has "
-               "removed (0% = it did not train). Band: min–max over seeds.")
+               "removed (0% = it did not train). Band: min–max over seeds." + lies_on_text(labels, hidden))
     div = diverged_text(runs)
     if div:
         caption += " " + div + " Crosses mark depths with a diverged seed."

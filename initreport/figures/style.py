@@ -6,6 +6,8 @@ change in this module re-renders every figure.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
 import textwrap
@@ -21,6 +23,7 @@ import numpy as np  # noqa: E402
 
 HASH_SALT = "initreport"
 WIDTH_IN = 7.0          # a ~700 px content column at 100 dpi
+PHONE_WIDTH_IN = 3.9    # the narrow-screen layout, shown ~390 px wide: 9.5 pt text stays ~13 px there
 SVG_DPI = 100
 PNG_DPI = 150           # crisp on high-density screens, shown at 700 px
 VARIANTS = ("light", "dark")
@@ -179,21 +182,57 @@ def diverged_text(runs) -> str:
 
 
 def wrap(text: str, ncols: int) -> str:
-    """A panel title broken to fit a panel of a 7-inch figure with ncols columns."""
+    """A panel title broken to fit a panel of the figure (7 in, or the narrow layout) with ncols columns."""
     width = {1: 70, 2: 40, 3: 27, 4: 19}.get(ncols, 16)
+    if narrow():
+        width = {1: 38, 2: 19}.get(ncols, 12)
     return textwrap.fill(text, width=width, break_long_words=False)
+
+
+_WIDTH = contextvars.ContextVar("figure_width", default=WIDTH_IN)
+
+
+@contextlib.contextmanager
+def figure_width(width: float):
+    """Within: :func:`new_fig` and :func:`legend_below` lay figures out ``width`` inches wide."""
+    token = _WIDTH.set(width)
+    try:
+        yield
+    finally:
+        _WIDTH.reset(token)
+
+
+def fig_width() -> float:
+    return _WIDTH.get()
+
+
+def narrow() -> bool:
+    """True while the narrow-screen (phone) layout is drawn."""
+    return _WIDTH.get() < 5
 
 
 def legend_below(fig, handles, labels, ncol=None):
     if not handles:
         return
-    ncol = ncol or min(len(handles), 3 if max(len(s) for s in labels) > 22 else 4)
+    longest = max(len(s) for s in labels)
+    if narrow():
+        ncol = 1 if longest > 16 else min(len(handles), 2)
+    ncol = ncol or min(len(handles), 3 if longest > 22 else 4)
     fig.legend(handles, labels, loc="outside lower center", ncol=ncol, handlelength=2.6,
                columnspacing=1.4)
 
 
 def new_fig(height: float, ncols: int = 1, nrows: int = 1, **kw):
-    return plt.subplots(nrows, ncols, figsize=(WIDTH_IN, height), layout="constrained", squeeze=False, **kw)
+    return plt.subplots(nrows, ncols, figsize=(fig_width(), height), layout="constrained", squeeze=False, **kw)
+
+
+def panels(height: float, n: int = 2, **kw):
+    """``n`` panels side by side, or stacked one under the other in the narrow layout: (fig, [axes])."""
+    if narrow():
+        fig, axes = new_fig(height * n * 0.85, nrows=n, **kw)
+    else:
+        fig, axes = new_fig(height, ncols=n, **kw)
+    return fig, list(axes.ravel())
 
 
 def log_if_decades(ax, values, axis: str = "y", decades: float = 1.0) -> bool:
@@ -229,3 +268,60 @@ def message(ax, text: str, pal: dict):
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+
+
+# ---------------------------------------------------------------------------------------
+# Curves that lie on each other
+
+OVERLAP_TOL = 0.01      # curves closer than 1% of the axis span everywhere are drawn on top of each other
+ON_TOP = (0, (7, 3))    # long dashes (hollow markers): a curve that lies on an earlier one
+
+
+def lies_on(curves, log: bool = False, tol: float = OVERLAP_TOL) -> dict[int, int]:
+    """{j: i}: curve j coincides with the earlier curve i (same x, |Δy| ≤ tol × the axis span).
+
+    ``curves``: [(x, y), ...] as drawn (finite points only); on a log axis the difference is
+    taken between the logarithms. A curve is matched to the first earlier curve it lies on.
+    """
+    prepared = []
+    for x, y in curves:
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        if log:
+            with np.errstate(all="ignore"):
+                y = np.log10(np.where(y > 0, y, np.nan))
+        prepared.append((x, y))
+    ys = np.concatenate([y[np.isfinite(y)] for _, y in prepared] or [np.zeros(0)])
+    if not ys.size:
+        return {}
+    span = float(ys.max() - ys.min()) or max(1e-12, float(np.abs(ys).max()))
+    found: dict[int, int] = {}
+    for j, (xj, yj) in enumerate(prepared):
+        for i in range(j):
+            xi, yi = prepared[i]
+            if i in found or len(xi) != len(xj) or not len(xj) or not np.array_equal(xi, xj):
+                continue
+            if not np.array_equal(np.isfinite(yi), np.isfinite(yj)):
+                continue
+            ok = np.isfinite(yi)
+            if ok.any() and float(np.max(np.abs(yi[ok] - yj[ok]))) <= tol * span:
+                found[j] = i
+                break
+    return found
+
+
+def put_on_top(line):
+    """Restyle a drawn line that lies on another: long dashes, hollow markers, above the others."""
+    line.set_linestyle(ON_TOP)
+    line.set_markerfacecolor("none")
+    line.set_markersize(max(line.get_markersize(), 7))
+    line.set_zorder(3)
+
+
+def lies_on_text(names: list[str], found: dict[int, int], where: str = "") -> str:
+    """Caption sentences naming the curves that lie on others ('' if none)."""
+    if not found:
+        return ""
+    parts = [f"{names[j]} lies on {names[i]}" for j, i in sorted(found.items())]
+    return (" " + "; ".join(parts) + (f" {where}" if where else "")
+            + f" (the curves differ by less than {OVERLAP_TOL:.0%} of the axis; the later one is drawn on top with long "
+            "dashes and hollow markers).")

@@ -13,8 +13,8 @@ from matplotlib.transforms import blended_transform_factory
 from .. import fmt
 from ..datasets import load_dataset
 from .registry import register
-from .style import (colours, diverged_text, get, legend_below, log_if_decades, mean, message, new_fig, nice_log,
-                    pretty, run_styles, wrap)
+from .style import (ON_TOP, colours, diverged_text, get, legend_below, lies_on, lies_on_text, log_if_decades, mean,
+                    message, narrow, new_fig, nice_log, panels, pretty, run_styles, wrap)
 
 
 def _series(r: dict, key: str):
@@ -40,23 +40,47 @@ def _diverged_band(ax_l, is_log, all_loss, div_count):
         ax_l.set_ylim(lo_v - 0.05 * span, hi_v + span * room / (1 - room))
 
 
-def _plot_curves(runs, ax_l, ax_a, cols):
-    """Mean lines with min–max bands, and crosses where seeds diverged; (handles, labels, losses, ...)."""
-    handles, labels, all_loss = [], [], []
-    div_count: dict = {}
-    max_epoch = 0
-    for (run, r), (ci, ls, mk) in zip(runs, run_styles(runs)):
-        for ax, key in ((ax_l, "loss"), (ax_a, "test_accuracy")):
+def _curve_points(runs):
+    """Per run and panel key, the drawn (epochs, mean, min, max) with non-finite points removed."""
+    out = []
+    for run, r in runs:
+        per = {}
+        for key in ("loss", "test_accuracy"):
             ep, m, lo, hi = _series(r, key)
-            max_epoch = max(max_epoch, int(ep.max()) if len(ep) else 0)
             ok = np.isfinite(m) & np.isfinite(lo) & np.isfinite(hi)
             if key == "loss":
                 ok &= (lo > 0)
-                all_loss += list(lo[ok]) + list(hi[ok])
-            mark = mk if ok.sum() <= 1 or len(ep) <= 6 else None
-            (h,) = ax.plot(ep[ok], m[ok], color=cols[ci], linestyle=ls, marker=mark)
-            if r["n_seeds"] > 1 and ok.any():
-                ax.fill_between(ep[ok], lo[ok], hi[ok], color=cols[ci], alpha=0.18, linewidth=0)
+            per[key] = (ep[ok], m[ok], lo[ok], hi[ok], len(ep))
+        out.append(per)
+    return out
+
+
+def _plot_curves(runs, ax_l, ax_a, cols):
+    """Mean lines with min–max bands, and crosses where seeds diverged; (handles, labels, losses, ...).
+
+    A run whose curve lies on an earlier run's is drawn dashed on top; ``hidden`` says which
+    ({panel key: {run index: index of the run it lies on}}).
+    """
+    handles, labels, all_loss = [], [], []
+    div_count: dict = {}
+    max_epoch = 0
+    points = _curve_points(runs)
+    hidden = {key: lies_on([(p[key][0], p[key][1]) for p in points], log=False) for key in ("loss", "test_accuracy")}
+    for k, ((run, r), (ci, ls, mk), per) in enumerate(zip(runs, run_styles(runs), points)):
+        for ax, key in ((ax_l, "loss"), (ax_a, "test_accuracy")):
+            ep, m, lo, hi, n_all = per[key]
+            max_epoch = max(max_epoch, int(ep.max()) if len(ep) else 0)
+            if key == "loss":
+                all_loss += list(lo) + list(hi)
+            mark = mk if len(ep) <= 1 or n_all <= 6 else None
+            if k in hidden[key]:     # on top, with hollow markers (some of them) so that both stay visible
+                kw = {"linestyle": ON_TOP, "marker": mk, "markevery": max(1, len(ep) // 8), "markersize": 7,
+                      "markerfacecolor": "none", "zorder": 3}
+            else:
+                kw = {"linestyle": ls, "marker": mark}
+            (h,) = ax.plot(ep, m, color=cols[ci], **kw)
+            if r["n_seeds"] > 1 and len(ep):
+                ax.fill_between(ep, lo, hi, color=cols[ci], alpha=0.18, linewidth=0)
             if key == "loss":
                 handles.append(h)
                 labels.append(pretty(run.label))
@@ -66,14 +90,22 @@ def _plot_curves(runs, ax_l, ax_a, cols):
             trans = blended_transform_factory(ax_l.transData, ax_l.transAxes)
             ax_l.plot([d["epoch"]], [0.96 - 0.06 * stack], marker="x", markersize=8, markeredgewidth=2,
                       color=cols[ci], transform=trans, clip_on=False, linestyle="none")
-    return handles, labels, all_loss, div_count, max_epoch
+    return handles, labels, all_loss, div_count, max_epoch, hidden
 
 
-@register("loss_curves", fmt="svg")
+def _hidden_text(runs, hidden: dict) -> str:
+    names = [pretty(run.label) for run, _ in runs]
+    both = {j: i for j, i in hidden["loss"].items() if hidden["test_accuracy"].get(j) == i}
+    loss_only = {j: i for j, i in hidden["loss"].items() if j not in both}
+    acc_only = {j: i for j, i in hidden["test_accuracy"].items() if j not in both}
+    return (lies_on_text(names, both, "in both panels") + lies_on_text(names, loss_only, "in the loss panel")
+            + lies_on_text(names, acc_only, "in the accuracy panel"))
+
+
+@register("loss_curves", fmt="svg", phone=True)
 def loss_curves(exp, runs, pal):
-    fig, axes = new_fig(3.6, ncols=2)
-    ax_l, ax_a = axes[0]
-    handles, labels, all_loss, div_count, max_epoch = _plot_curves(runs, ax_l, ax_a, colours(pal))
+    fig, (ax_l, ax_a) = panels(3.6)
+    handles, labels, all_loss, div_count, max_epoch, hidden = _plot_curves(runs, ax_l, ax_a, colours(pal))
     any_div = bool(div_count)
     is_log = log_if_decades(ax_l, all_loss)
     if any_div and all_loss:
@@ -97,9 +129,9 @@ def loss_curves(exp, runs, pal):
     alt = ("Training loss and test accuracy per epoch for "
            + ", ".join(f"{n} (final test accuracy {fmt.pct(a, 0)})" for n, a in finals[:5])
            + (", and more" if len(finals) > 5 else "") + ".")
-    caption = ("Left: training loss per epoch (epoch 0 is the untrained network); right: accuracy on the "
-               "held-out test split. Lines are the mean over seeds, bands the min–max; a flat line means no "
-               "learning.")
+    caption = ("Training loss per epoch (epoch 0 is the untrained network) and accuracy on the held-out test "
+               "split. Lines are the mean over seeds, bands the min–max; a flat line means no "
+               "learning." + _hidden_text(runs, hidden))
     div = diverged_text(runs)
     if div:
         caption += " " + div + " Crosses at the top of the loss panel mark the epoch a seed diverged."
@@ -120,7 +152,7 @@ def _boundary_panel(ax, run, r, data, class_cols, pal, ncols) -> float:
         ax.scatter(x[sel, 0], x[sel, 1], s=7, color=class_cols[k % len(class_cols)],
                    edgecolors=pal["fg"], linewidths=0.3, zorder=3)
     acc = mean(r["final"]["test_accuracy"])
-    ax.set_title(f"{wrap(pretty(run.label), ncols)}\ntest acc. {fmt.pct(acc, 0)}", fontsize=9.5)
+    ax.set_title(f"{wrap(pretty(run.label), ncols)}\ntest accuracy {fmt.pct(acc, 0)}", fontsize=9.5)
     ax.set_xlim(b["extent"][0], b["extent"][1])
     ax.set_ylim(b["extent"][2], b["extent"][3])
     ax.set_aspect("equal")
@@ -129,7 +161,7 @@ def _boundary_panel(ax, run, r, data, class_cols, pal, ncols) -> float:
     return acc
 
 
-@register("decision_boundary", fmt="png")
+@register("decision_boundary", fmt="png", phone=True)
 def decision_boundary(exp, runs, pal):
     shown = [(run, r) for run, r in runs if r.get("boundary")]
     missing = [run for run, r in runs if not r.get("boundary")]
@@ -140,9 +172,9 @@ def decision_boundary(exp, runs, pal):
         message(axes[0][0], "No decision boundary recorded (not a 2-D dataset, or every seed diverged).", pal)
         return fig, "No decision boundary was recorded for these runs.", "No run of this experiment recorded a boundary."
     n = len(shown)
-    ncols = min(n, 3)
+    ncols = min(n, 2 if narrow() else 3)
     nrows = math.ceil(n / ncols)
-    fig, axes = new_fig(2.35 * nrows + 0.45, ncols=ncols, nrows=nrows, sharex=True, sharey=True)
+    fig, axes = new_fig((1.85 if narrow() else 2.35) * nrows + 0.45, ncols=ncols, nrows=nrows, sharex=True, sharey=True)
     data_cache: dict = {}
     bits = []
     for i, (run, r) in enumerate(shown):
