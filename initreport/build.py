@@ -167,8 +167,9 @@ def _cached_figure(folder: Path) -> dict | None:
     """The Figure record of a cache folder, or None when absent or not valid (then it is re-rendered)."""
     try:
         entry = json.loads((folder / "figure.json").read_text(encoding="utf-8"))
-        names = [entry["light"], entry["dark"]]
-    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        names = [entry["light"], entry["dark"]] + [entry[k] for k in ("phone_light", "phone_dark")
+                                                  if entry.get(k) is not None]
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return None
     if not all(isinstance(entry.get(k), str) for k in ("kind", "light", "dark", "alt", "caption")):
         return None

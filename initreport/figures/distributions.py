@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import fmt
 from .registry import register
-from .style import finite, layer_cmap, mean, pretty, wrap
+from .style import layer_cmap, mean, pretty, wrap
 
 ROW_IN = 0.3            # height of one layer's row (inches)
 TITLE_IN = 0.32         # a run's title (one line)

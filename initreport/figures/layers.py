@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 
 import matplotlib
-import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D

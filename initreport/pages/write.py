@@ -85,8 +85,9 @@ def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by
     files: dict[str, bytes] = {page: text.encode("utf-8") for page, text in rendered.items()}
     for exp_figs in figures.values():
         for f in exp_figs:
-            for name in (f["light"], f["dark"]):
-                files[f"figures/{name}"] = (Path(f["folder"]) / name).read_bytes()
+            for name in (f["light"], f["dark"], f.get("phone_light"), f.get("phone_dark")):
+                if name:            # phone files: the narrow-screen layout of kinds that have one
+                    files[f"figures/{name}"] = (Path(f["folder"]) / name).read_bytes()
     data = verdict_data(experiments, keys_by_exp, verdicts, profile)
     files["data/verdicts.json"] = (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     files["data/provenance.json"] = (json.dumps(provenance, indent=1, sort_keys=True) + "\n").encode()
