@@ -151,7 +151,7 @@ def setup_text(exp: Experiment) -> str:
         "dataset", "activation", "depth", "width", "epochs", "batch_size", "lr", "momentum")
     shared, varies = [], []
     for f in fields:
-        values = [str(v) for v in sorted({getattr(c, f) for c in configs})]
+        values = [act_name(v) if f == "activation" else str(v) for v in sorted({getattr(c, f) for c in configs})]
         (shared if len(values) == 1 else varies).append((f, values))
     names = {"batch_size": "batch", "lr": "learning rate"}
     parts = [f"{names.get(f, f)} {v[0]}" for f, v in shared]
