@@ -12,8 +12,14 @@ from .profiles import Profile
 def zero_sigmoid_moons(p: Profile) -> Experiment:
     """Zero-initialised sigmoid on two moons: a linear boundary gets most of the points right, so a net
     acting as one neuron shows a near-straight boundary (on circles a straight line is at chance too)."""
+    # Sigmoid learns slowly: a random start needs about 150 epochs to bend its boundary round the moons
+    # (measured: Glorot, 3 seeds, 92.8% ± 6.3% test accuracy after 60 epochs, 100% after 150), so this
+    # demonstration trains five times the 2-D sets' epochs (0.4 s per run).
+    epochs = 5 * p.epochs_2d
+
     def run(role, init, label, **kw):
-        return Run(role, two_d(p, dataset="moons", init=init, activation="sigmoid", **kw), label)
+        return Run(role, two_d(p, dataset="moons", init=init, activation="sigmoid", epochs=epochs,
+                               checkpoints=(epochs // 2,), **kw), label)
 
     return Experiment(
         id=ExpId.ZERO_SIGMOID_MOONS, title="The one-neuron argument, made visible: zero-initialised sigmoid on two moons",
