@@ -29,9 +29,9 @@ def zero_sigmoid_moons(p: Profile) -> Experiment:
         source="Part 1, §4A", page="pitfalls/zero",
         measure="decision boundary and test accuracy on two moons: zero init (16 units per layer) against one unit "
                 "per layer and against Glorot; spread between the units' weight vectors",
-        runs=(run("subject", "zeros", "zeros, sigmoid, moons"),
-              run("narrow", "zeros", "zeros, sigmoid, moons, width 1", width=1),
-              run("reference", "glorot_uniform", "glorot_uniform, sigmoid, moons")),
+        runs=(run("subject", "zeros", "Zeros, 16 units per layer"),
+              run("narrow", "zeros", "Zeros, 1 unit per layer", width=1),
+              run("reference", "glorot_uniform", "Glorot uniform, 16 units per layer")),
         rule="symmetry", figures=("decision_boundary", "unit_spread"))
 
 
@@ -46,15 +46,16 @@ def framework_defaults(p: Profile) -> Experiment:
     for act, ref in _DEFAULTS_REFERENCE:
         def cfg(init):
             return digits(p, init=init, activation=act, depth=p.deep)
-        runs += [Run("pytorch", cfg("pytorch_default"), f"pytorch_default, {act}"),
-                 Run("keras", cfg("glorot_uniform"), f"glorot_uniform, {act}"),
-                 Run("reference", cfg(ref), f"{ref}, {act}")]
+        name = {"relu": "ReLU", "tanh": "tanh"}[act]
+        runs += [Run("pytorch", cfg("pytorch_default"), f"PyTorch default, {name}"),
+                 Run("keras", cfg("glorot_uniform"), f"Keras default (Glorot uniform), {name}"),
+                 Run("reference", cfg(ref), f"{'He normal' if ref == 'he_normal' else 'Glorot normal'}, {name}")]
     return Experiment(
         id=ExpId.FRAMEWORK_DEFAULTS, title="The frameworks' defaults: is leaving them alone safe?",
         claim="A reader's question the notes leave open: a network left at its framework's default "
               "initialisation (PyTorch's nn.Linear: weights and bias U(±1/√n_in); Keras: Glorot uniform, zero "
               "bias) trains as well as one with the heuristic the notes recommend (He for ReLU, Glorot for tanh).",
-        source="A reader's question; PyTorch torch/nn/modules/linear.py, Keras Dense", page="choosing",
+        source="A reader's question the notes leave open", page="choosing",
         measure=f"final test accuracy of a {p.deep}-layer net on the digits with each default against the "
                 "recommended heuristic; activation std per layer at initialisation",
         runs=tuple(runs), rule="framework_defaults", figures=("layer_std", "loss_curves"))

@@ -31,9 +31,13 @@ def rule_framework_defaults(exp: Experiment, res: dict) -> Verdict:
         ref = exp.one("reference", activation=r.config.activation)
         gaps[r] = accs[ref] - accs[r]
     held = {r: math.isfinite(g) and g <= TOLERANCE for r, g in gaps.items()}
-    measured = "; ".join(f"{r.label}: test accuracy {pct(accs[r])} ({'−' if g >= 0 else '+'}{pct(abs(g))} "
-                         f"against the heuristic), last-layer activation std at init {num(last_std[r])}"
-                         for r, g in gaps.items())
+    parts = []
+    for act in dict.fromkeys(r.config.activation for r in exp.runs):
+        shown = [r for r in exp.runs if r.config.activation == act]
+        parts.append(", ".join(f"{r.label} {pct(accs[r])}" for r in shown))
+    measured = "test accuracy: " + "; ".join(parts) + (
+        "; last hidden layer's activation std at initialisation: " +
+        ", ".join(f"{r.label} {num(v)}" for r, v in last_std.items()))
     detail = (f"Rule: confirmed when every default's final test accuracy is within {pct(TOLERANCE, 0)} points of "
               "the recommended heuristic with the same activation; partly when some are.")
     checks = tuple((f"{r.label}: within {pct(TOLERANCE, 0)} points of the heuristic", ok) for r, ok in held.items())
