@@ -52,9 +52,9 @@ def framework_defaults(p: Profile) -> Experiment:
                  Run("reference", cfg(ref), f"{'He normal' if ref == 'he_normal' else 'Glorot normal'}, {name}")]
     return Experiment(
         id=ExpId.FRAMEWORK_DEFAULTS, title="The frameworks' defaults: is leaving them alone safe?",
-        claim="A reader's question the notes leave open: a network left at its framework's default "
-              "initialisation (PyTorch's nn.Linear: weights and bias U(±1/√n_in); Keras: Glorot uniform, zero "
-              "bias) trains as well as one with the heuristic the notes recommend (He for ReLU, Glorot for tanh).",
+        claim="A network left at its framework's default initialisation (PyTorch's nn.Linear: weights and bias "
+              "U(±1/√n_in); Keras: Glorot uniform, zero bias) trains as well as one with the heuristic the notes "
+              "recommend (He for ReLU, Glorot for tanh).",
         source="A reader's question the notes leave open", page="choosing",
         measure=f"final test accuracy of a {p.deep}-layer net on the digits with each default against the "
                 "recommended heuristic; activation std per layer at initialisation",
