@@ -440,11 +440,15 @@ _TABLE = [
           "Dense(n, kernel_initializer=VarianceScaling(1.0, 'fan_in', 'untruncated_normal'))",
           "nn.init.kaiming_normal_(w, nonlinearity='linear')",
           _variance_scaling_law(1.0, "fan_in", "untruncated_normal")),
-    _info(pytorch_default, "heuristic", "PyTorch nn.Linear's default: uniform with variance 1/(3·fan-in).",
-          "U[−1/√n_in, 1/√n_in]", r"\mathcal{U}\left[-1/\sqrt{n_{in}},\ 1/\sqrt{n_{in}}\right]",
+    _info(pytorch_default, "heuristic",
+          "PyTorch nn.Linear's default: uniform weights with variance 1/(3·fan-in), and a uniform bias on the "
+          "same interval.",
+          "W, b ~ U[−1/√n_in, 1/√n_in]", r"W_{ij},\ b_j \sim \mathcal{U}\left[-1/\sqrt{n_{in}},\ 1/\sqrt{n_{in}}\right]",
           "torch/nn/modules/linear.py (kaiming_uniform_ with a=√5); pytorch/pytorch#15314, #57109",
-          "Dense(n, kernel_initializer=VarianceScaling(1/3, 'fan_in', 'uniform'))",
-          "nn.Linear(n_in, n_out) default, i.e. nn.init.kaiming_uniform_(w, a=math.sqrt(5))",
+          "Dense(n, kernel_initializer=VarianceScaling(1/3, 'fan_in', 'uniform'), "
+          "bias_initializer=RandomUniform(-1/math.sqrt(n_in), 1/math.sqrt(n_in)))",
+          "nn.Linear(n_in, n_out) default, i.e. nn.init.kaiming_uniform_(w, a=math.sqrt(5)) and "
+          "nn.init.uniform_(b, -1/math.sqrt(n_in), 1/math.sqrt(n_in))",
           _variance_scaling_law(1.0 / 3.0, "fan_in", "uniform")),
     # others
     _info(orthogonal, "other", "A random orthogonal matrix times a gain, so every singular value equals the gain.",
@@ -463,6 +467,40 @@ _TABLE = [
 ]
 
 INITIALIZERS: dict[str, InitInfo] = {info.name: info for info in _TABLE}
+
+# How the site names each initialiser in prose ("He normal"); the registry names (``he_normal``)
+# are for code, the command line and the Keras/PyTorch lines only.
+DISPLAY = {
+    "zeros": "Zeros", "constant": "Constant 0.5", "small_random": "Small random (0.01·N(0, 1))",
+    "large_random": "Large random (N(0, 1))", "large_uniform": "Large uniform (U[−3, 3])",
+    "large_uniform_positive": "Positive uniform (U[0, 1))", "glorot_normal": "Glorot normal",
+    "glorot_uniform": "Glorot uniform", "he_normal": "He normal", "he_uniform": "He uniform",
+    "lecun_normal": "LeCun normal", "lecun_uniform": "LeCun uniform",
+    "xavier_normal_untruncated": "Xavier normal, untruncated", "pytorch_default": "PyTorch default",
+    "orthogonal": "Orthogonal", "scaled_normal": "Scaled normal",
+}
+
+
+def display_name(name: str) -> str:
+    """The initialiser's name in prose ("He normal"); a name not in DISPLAY reads as its words."""
+    return DISPLAY.get(name) or name.replace("_", " ").capitalize()
+
+
+def _pytorch_bias(rng, fan_in, fan_out):
+    """nn.Linear's default bias: U[−1/√n_in, 1/√n_in] (torch/nn/modules/linear.py, reset_parameters)."""
+    bound = 1.0 / math.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=fan_out)
+
+
+# Initialisers whose default bias is random, not a constant: drawn per layer from the same
+# generator, right after the layer's weights (PyTorch's order). An explicit bias overrides it.
+RANDOM_BIAS = {"pytorch_default": _pytorch_bias}
+
+
+def draw_bias(name: str, rng: np.random.Generator, fan_in: int, fan_out: int):
+    """The layer's default bias vector (fan_out,) if ``name``'s default bias is random, else None."""
+    draw = RANDOM_BIAS.get(name)
+    return None if draw is None else draw(_check_rng(rng), fan_in, fan_out)
 
 
 # --- entry points --------------------------------------------------------------------------

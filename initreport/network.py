@@ -60,6 +60,10 @@ def init_stack(members: list[Member], sizes: list[int], dtype) -> tuple[list, li
         bias_rows = []
         for m, rng in zip(members, rngs):
             per_member.append(initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params)))
+            drawn = initializers.draw_bias(m.init, rng, fan_in, fan_out) if m.bias is None else None
+            if drawn is not None:        # a random default bias (PyTorch's nn.Linear)
+                bias_rows.append(drawn[None, :])
+                continue
             bias = initializers.get_info(m.init).bias(**dict(m.init_params)) if m.bias is None else m.bias
             bias_rows.append(np.full((1, fan_out), bias))
         # A weight too large for dtype (a huge gain) becomes Inf: recorded as divergence at epoch 0.

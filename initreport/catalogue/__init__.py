@@ -21,6 +21,7 @@ from __future__ import annotations
 from ..errors import choice_error
 from ..runner import RunConfig
 from .configs import depth_runs, matrix_runs
+from .extras import framework_defaults, zero_sigmoid_moons
 from .heuristics import heuristic_experiments
 from .ids import ExpId
 from .matrix import MATRIX_ACTIVATIONS, MATRIX_INITS, family, heuristics, recommendation
@@ -46,9 +47,12 @@ def build_catalogue(profile: str | Profile = "default") -> list[Experiment]:
     """Every experiment of the profile, in the order the site lists them."""
     p = get_profile(profile) if isinstance(profile, str) else profile
     matrix, depth = matrix_runs(p), depth_runs(p)
-    return (pitfall_experiments(p) + [weight_scale(p)]
+    pitfalls = pitfall_experiments(p)
+    after = next((k + 1 for k, e in enumerate(pitfalls) if e.id == ExpId.ZERO_SIGMOID), len(pitfalls))
+    pitfalls[after:after] = [zero_sigmoid_moons(p)]          # beside the circles demonstration
+    return (pitfalls + [weight_scale(p)]
             + heuristic_experiments(p, matrix, _deep_pair(depth, max(p.depths)))
-            + [zero_bias(p), depth_study(p, depth)])
+            + [framework_defaults(p), zero_bias(p), depth_study(p, depth)])
 
 
 def catalogue_configs(experiments: list[Experiment]) -> list[RunConfig]:

@@ -22,6 +22,8 @@ class ExpId:
     CONCLUSION = "conclusion"
     ZERO_BIAS = "zero-bias"
     DEPTH_STUDY = "depth-study"
+    ZERO_SIGMOID_MOONS = "zero-sigmoid-moons"
+    FRAMEWORK_DEFAULTS = "framework-defaults"
 
     @classmethod
     def all(cls) -> tuple[str, ...]:

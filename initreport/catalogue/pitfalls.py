@@ -127,7 +127,7 @@ def zero_bias(p: Profile) -> Experiment:
         id=ExpId.ZERO_BIAS, title="Biases may start at zero when the weights are random",
         claim="Symmetry is broken by random weights, so biases can start at zero (a common reader question the "
               "notes leave open).",
-        source="Reader question (claims.md)", page="pitfalls/zero",
+        source="A reader's question the notes leave open", page="pitfalls/zero",
         measure="unit spread at initialisation with zero biases; accuracy with biases 0 against biases 0.1",
         runs=(Run("subject", digits(p, init="he_normal", activation="relu", bias=0.0), "he_normal, bias 0"),
               Run("reference", digits(p, init="he_normal", activation="relu", bias=0.1), "he_normal, bias 0.1")),

@@ -32,7 +32,7 @@ def _theory_std(run, r: dict) -> list[float] | None:
         return None
     info = initializers.get_info(c.init)
     params = dict(c.init_params)
-    if info.default_bias != 0 and c.bias is None:
+    if (info.default_bias != 0 or c.init in initializers.RANDOM_BIAS) and c.bias is None:   # theory assumes b = 0
         return None
     start = mean(layers[0]["activation_std"])
     if not (math.isfinite(start) and start > 0):

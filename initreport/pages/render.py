@@ -16,12 +16,13 @@ from ..catalogue import ExpId
 from ..catalogue.matrix import family
 from ..errors import InitReportError
 from .registry import PAGES, SHARED_TEMPLATES
-from .views import cell, code, esc, num, pm
+from .views import PAPER_FIGURES, act_name, cell, cite, code, esc, init_name, num, pm
 
 # Every name a page template may use: the context (views.page_context) plus the per-page names.
 CONTEXT_NAMES = frozenset({
     "exps", "experiments", "ids", "profile", "provenance", "matrix", "recommendation", "inits", "init_list",
     "activations", "counts", "statuses", "matrix_heuristics", "page_experiments", "root", "page",
+    "paper_figures",         # a global: figure kind → the paper figure it mirrors
 })
 
 
@@ -31,7 +32,9 @@ def environment(templates: Path) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(num=num, pct=fmt.pct, pm=pm, esc=esc, inert=esc, cell=cell, code=code, family=family)
+    env.filters.update(num=num, pct=fmt.pct, pm=pm, esc=esc, inert=esc, cell=cell, code=code, family=family,
+                       init_name=init_name, act_name=act_name, cite=cite)
+    env.globals["paper_figures"] = PAPER_FIGURES
     return env
 
 

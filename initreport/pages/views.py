@@ -8,6 +8,7 @@ template parses a run label.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import re
 
 from .. import fmt, initializers
 from ..catalogue import Experiment, Run, Verdict
@@ -48,12 +49,83 @@ def cell(text) -> str:
     return esc(text)
 
 
-def run_row(run: Run, result: dict) -> dict:
+# How pages name activations and datasets in prose (code names stay in code).
+ACTIVATION_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
+
+
+def init_name(name: str) -> str:
+    """An initialiser's display name ("He normal"), from the registry."""
+    return initializers.display_name(name)
+
+
+def act_name(name: str) -> str:
+    return ACTIVATION_NAMES.get(name, name.replace("_", " "))
+
+
+def run_title(exp: Experiment, run: Run) -> str:
+    """A run's name on the page, made from its configuration (never from its label): the initialiser's and
+    activation's display names, and every other field that varies between the experiment's runs."""
+    c = run.config
+    parts = [init_name(c.init) + "".join(f", {k} {fmt.num(v)}" for k, v in c.init_params)]
+    parts.append(act_name(c.activation))
+    for f, name in (("dataset", ""), ("depth", "depth "), ("width", "width "), ("lr", "learning rate "),
+                    ("bias", "bias ")):
+        if len({getattr(r.config, f) for r in exp.runs}) > 1:
+            v = getattr(c, f)
+            parts.append(name + (str(v) if v is not None and not isinstance(v, float) else
+                                 ("default" if v is None else fmt.num(v))))
+    return ", ".join(parts)
+
+
+_NOTES_PART = re.compile(r"^[Pp]art (\d+), (.+)$")
+
+
+def cite(source: str, root: str = "") -> str:
+    """An experiment's source as the site cites it: "Part 1, §4A; part 2, §2" → "the lecture notes, part 1
+    §4A; part 2 §2", "the lecture notes" linked to their description on the Sources page."""
+    out, named = [], False
+    for piece in (x.strip() for x in source.split(";")):
+        m = _NOTES_PART.match(piece)
+        if m:
+            text = f"part {m.group(1)} {m.group(2).replace(', ', ' ')}"
+            if not named:
+                text, named = f"[the lecture notes]({root}sources.md#the-lecture-notes), {text}", True
+            out.append(text)
+        else:
+            out.append(esc(piece))
+    return "; ".join(out)
+
+
+# Figure kinds that mirror a paper's figure: what the caption names (with a link on the Sources page).
+PAPER_FIGURES = {
+    "activation_hist": "Mirrors Glorot & Bengio (2010), Figure 6: activation histograms per layer at initialisation.",
+    "gradient_hist": "Mirrors Glorot & Bengio (2010), Figure 7: back-propagated gradient histograms per layer.",
+    "layer_std": "Mirrors the per-layer activation statistics of Glorot & Bengio (2010), Figures 3–5 "
+                 "(here at initialisation, against the theoretical line).",
+    "depth": "Mirrors He et al. (2015), Figure 3: a 30-layer ReLU net trains with He and stalls with √(1/n_in).",
+}
+
+
+def settings_rows(exp: Experiment) -> list[dict]:
+    """Each run's settings, for the folded settings table."""
+    rows = []
+    for r in exp.runs:
+        c = r.config
+        rows.append({"run": run_title(exp, r), "init": init_name(c.init), "code": c.init,
+                     "params": ", ".join(f"{k} {fmt.num(v)}" for k, v in c.init_params),
+                     "bias": "default" if c.bias is None else fmt.num(c.bias),
+                     "activation": act_name(c.activation), "dataset": c.dataset, "depth": c.depth,
+                     "width": c.width, "epochs": c.epochs, "batch": c.batch_size, "lr": fmt.num(c.lr),
+                     "momentum": fmt.num(c.momentum), "seeds": ", ".join(map(str, c.seeds))})
+    return rows
+
+
+def run_row(run: Run, result: dict, exp: Experiment | None = None) -> dict:
     final = result["final"]
     layers = result["layers"]
     diverged = result["diverged"]
     return {
-        "label": run.label,
+        "label": run_title(exp, run) if exp is not None else run.label,
         "role": run.role,
         "config": result["config"],
         "loss": pm(final["loss"]),
@@ -79,7 +151,7 @@ def setup_text(exp: Experiment) -> str:
         "dataset", "activation", "depth", "width", "epochs", "batch_size", "lr", "momentum")
     shared, varies = [], []
     for f in fields:
-        values = [str(v) for v in sorted({getattr(c, f) for c in configs})]
+        values = [act_name(v) if f == "activation" else str(v) for v in sorted({getattr(c, f) for c in configs})]
         (shared if len(values) == 1 else varies).append((f, values))
     names = {"batch_size": "batch", "lr": "learning rate"}
     parts = [f"{names.get(f, f)} {v[0]}" for f, v in shared]
@@ -126,6 +198,26 @@ class ExperimentView:
             raise AttributeError(name)
         return getattr(self.exp, name)
 
+    @property
+    def settings(self) -> list[dict]:
+        """Each run's settings (init, activation, dataset, depth, width, epochs, batch, lr, momentum, seeds)."""
+        return settings_rows(self.exp)
+
+    def accuracy(self, role: str | None = None, **fields) -> str:
+        """The final test accuracy (mean over the seeds) of the one run with this role and config fields."""
+        return fmt.pct(self.result(role, **fields)["final"]["test_accuracy"]["mean"])
+
+    def last_std(self, role: str | None = None, **fields) -> str:
+        """Activation std of the last hidden layer at initialisation (mean over the seeds), formatted."""
+        layers = self.result(role, **fields)["layers"]
+        return num(layers[-1]["activation_std"]["mean"]) if layers else fmt.MISSING
+
+    def drop(self, role: str | None = None, **fields) -> str:
+        """The fraction of the initial training loss that training removed, formatted as a percentage."""
+        r = self.result(role, **fields)
+        start, end = r["history"][0]["loss"]["mean"], r["final"]["loss"]["mean"]
+        return fmt.pct(1 - end / start) if start and end is not None else "diverged"
+
     def result(self, role: str | None = None, **fields) -> dict:
         """The result of the one run with this role and these config fields."""
         return self.results[self.exp.one(role, **fields)]
@@ -133,7 +225,7 @@ class ExperimentView:
 
 def experiment_view(exp: Experiment, results: dict, keys: dict, verdict: Verdict, figures: list) -> ExperimentView:
     return ExperimentView(exp, VerdictView.of(verdict), setup_text(exp),
-                          [run_row(r, results[r]) for r in exp.runs], {f["kind"]: f for f in figures},
+                          [run_row(r, results[r], exp) for r in exp.runs], {f["kind"]: f for f in figures},
                           keys, results)
 
 
