@@ -40,7 +40,7 @@ from initreport.build import run_catalogue  # noqa: E402
 from initreport.cache import ResultCache, canonical_json  # noqa: E402
 from initreport.costmodel import features, makespan, stack_seconds  # noqa: E402
 from initreport.executor import InProcess  # noqa: E402
-from initreport.experiments import build_catalogue, catalogue_configs  # noqa: E402
+from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.runner import group_stacks  # noqa: E402
 from initreport.settings import load_settings  # noqa: E402
 

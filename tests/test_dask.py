@@ -25,7 +25,7 @@ from initreport.build import CACHE_DIR, run_catalogue  # noqa: E402
 from initreport.cache import ResultCache  # noqa: E402
 from initreport.errors import InitReportError  # noqa: E402
 from initreport.executor import DaskExecutor  # noqa: E402
-from initreport.experiments import build_catalogue, catalogue_configs  # noqa: E402
+from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.settings import parse_settings  # noqa: E402
 
 pytestmark = pytest.mark.slow
