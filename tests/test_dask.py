@@ -25,6 +25,7 @@ from initreport.build import CACHE_DIR, run_catalogue  # noqa: E402
 from initreport.cache import ResultCache  # noqa: E402
 from initreport.errors import InitReportError  # noqa: E402
 from initreport.executor import DaskExecutor  # noqa: E402
+from initreport import events  # noqa: E402
 from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.settings import parse_settings  # noqa: E402
 
@@ -128,13 +129,14 @@ def test_a_worker_lost_mid_build_costs_only_its_stacks(cluster, local_reference,
     cache_root = tmp_path / CACHE_DIR
     seen = []
 
-    def on_progress(n, cached):
-        seen.append(n)
-        if len(seen) == 1:
-            os.killpg(victim.pid, signal.SIGKILL)
+    def on_event(event):
+        if isinstance(event, events.RunFinished):
+            seen.append(event.runs)
+            if len(seen) == 1:
+                os.killpg(victim.pid, signal.SIGKILL)
 
     executor_results, stats = run_catalogue(tiny_configs(), ResultCache(cache_root), jobs=2,
-                                            scheduler=cluster["address"], on_progress=on_progress)
+                                            scheduler=cluster["address"], on_event=on_event)
     victim.wait(timeout=10)
     assert victim.returncode is not None
     assert stats.ran == stats.total
@@ -166,14 +168,15 @@ def test_an_interrupted_dask_build_keeps_what_finished(cluster, tmp_path):
     cache_root = tmp_path / CACHE_DIR
     done = []
 
-    def on_progress(n, cached):
-        done.append(n)
-        if len(done) == 3:
-            raise KeyboardInterrupt
+    def on_event(event):
+        if isinstance(event, events.RunFinished):
+            done.append(event.runs)
+            if len(done) == 3:
+                raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         run_catalogue(tiny_configs(), ResultCache(cache_root), jobs=2, scheduler=cluster["address"],
-                      on_progress=on_progress)
+                      on_event=on_event)
     assert len(result_files(cache_root)) == sum(done)
     _, stats = run_catalogue(tiny_configs(), ResultCache(cache_root), jobs=1)
     assert stats.cached == sum(done)
