@@ -10,7 +10,7 @@ from .profiles import Profile
 
 def _zero(p: Profile) -> list[Experiment]:
     def sym(act, init, **kw):
-        return two_d(p, init=init, activation=act, **kw)
+        return two_d(p, init=init, activation=act, seeds=p.cmp_seeds, **kw)
 
     return [
         Experiment(
@@ -54,7 +54,7 @@ def _zero(p: Profile) -> list[Experiment]:
 def _small(p: Profile) -> list[Experiment]:
     def deep(init, act):
         return Run("subject" if init == "small_random" else "reference",
-                   digits(p, init=init, activation=act, depth=p.deep), f"{init}, {act}")
+                   digits(p, init=init, activation=act, depth=p.deep, seeds=p.cmp_seeds), f"{init}, {act}")
 
     return [
         Experiment(
@@ -93,7 +93,7 @@ LARGE_INITS = ("large_uniform_positive", "large_uniform", "large_random")
 def _large(p: Profile) -> list[Experiment]:
     def run(init, act):
         return Run("subject" if init in LARGE_INITS else "reference",
-                   digits(p, init=init, activation=act, depth=4), f"{init}, {act}")
+                   digits(p, init=init, activation=act, depth=4, seeds=p.cmp_seeds), f"{init}, {act}")
 
     return [
         Experiment(
