@@ -22,6 +22,7 @@ from .views import cell, code, esc, num, pm
 CONTEXT_NAMES = frozenset({
     "exps", "experiments", "ids", "profile", "provenance", "matrix", "recommendation", "inits", "init_list",
     "activations", "counts", "statuses", "matrix_heuristics", "page_experiments", "root", "page",
+    "bottom_line",
 })
 
 
