@@ -38,9 +38,10 @@ def _relu(deep: list, context: list) -> tuple[list, list]:
     better = sorted(r["depth"] for r in deep if r["decision"] == "better")
     depths = sorted(r["depth"] for r in deep)
     if better and all(d in better for d in depths if d >= better[0]):
-        first = better[0]
+        shown = [d for d in depths if d >= better[0]]
         r = next(x for x in deep if x["depth"] == max(depths))
-        lines.append(f"ReLU: use He (he_normal). From {first} hidden layers on it trains where √(1/n_in) stalls "
+        where = " and ".join(map(str, shown))
+        lines.append(f"ReLU: use He (he_normal). At {where} hidden layers it trains where √(1/n_in) stalls "
                      f"(final training loss, He − √(1/n_in) at {r['depth']} layers: {_interval(r)}).")
     elif deep:
         lines.append("ReLU: He (the notes' choice); this build could not separate it from √(1/n_in) at "
