@@ -240,3 +240,64 @@ def test_bottom_line_from_the_conclusion():
     assert any(line.startswith("tanh: Glorot or He") for line in bl.lines)
     assert bottom_line([], {}) == BottomLine()
     assert math.isfinite(len(bl.as_dict()["lines"]))
+
+
+# ---------------------------------------------------------------- depth study, slow ReLU, saturation, zero biases
+
+def test_depth_study_decides_at_the_deepest_depth():
+    exp = get_experiment(CATALOGUE, ExpId.DEPTH_STUDY)
+    deepest = max(r.config.depth for r in exp.runs)
+    good = {f"he_normal|relu|{deepest}|64": {"end": 0.5, "spread": 0.05},
+            f"lecun_normal|relu|{deepest}|64": {"end": 2.3, "spread": 0.001},
+            f"glorot_normal|tanh|{deepest}|64": {"end": 0.5, "spread": 0.05},
+            f"small_random|tanh|{deepest}|64": {"end": 2.3, "spread": 0.001}}
+    v = judge(exp, results_for(exp, **good))
+    assert v.status == "confirmed"
+    assert {c["depth"] for c in v.comparisons if c["deciding"]} == {deepest}
+    v = judge(exp, results_for(exp, **{**good, f"lecun_normal|relu|{deepest}|64": {"end": SAME_A},
+                                       f"he_normal|relu|{deepest}|64": {"end": SAME_B}}))
+    assert v.status == "partly confirmed"       # tanh as predicted; ReLU open, and √(1/n_in) trains
+    v = judge(exp, results_for(exp, **{**good, f"he_normal|relu|{deepest}|64": {"end": 2.29, "spread": 0.001},
+                                       f"glorot_normal|tanh|{deepest}|64": {"end": 2.29, "spread": 0.001}}))
+    assert v.status == "inconclusive"
+
+
+def test_slow_relu_counts_never_reached_as_the_budget_plus_one():
+    exp = get_experiment(CATALOGUE, ExpId.SMALL_RELU)
+    decay = [{"gradient_std": 1.0}] * 3
+    v = judge(exp, results_for(exp, small_random={"end": 2.0, "spread": 0.01, "layers": decay},
+                               he_normal={"end": 0.1, "spread": 0.01}))
+    c = v.comparisons[0]
+    assert c["metric"] == "epochs_to_target" and c["decision"] == "better"
+    epochs = exp.runs[0].config.epochs
+    assert c["estimate"] < 0 and c["estimate"] >= -(epochs + 1)
+    v = judge(exp, results_for(exp, small_random={"end": 0.1, "spread": 0.01}, he_normal={"end": 0.1, "spread": 0.01}))
+    assert v.status in ("inconclusive", "partly confirmed") and v.comparisons[0]["decision"] == "indistinguishable"
+
+
+def test_saturation_needs_the_glorot_control_to_train():
+    exp = get_experiment(CATALOGUE, ExpId.LARGE_SATURATE)
+    sat = [{"saturated_fraction": 0.9}] * 4
+    large = {"end": 2.2, "spread": 0.01, "layers": sat}
+    v = judge(exp, results_for(exp, large_random=large, large_uniform=large, large_uniform_positive=large,
+                               glorot_uniform={"end": 0.3, "spread": 0.01}))
+    assert v.status == "confirmed"
+    v = judge(exp, results_for(exp, large_random=large, large_uniform=large, large_uniform_positive=large,
+                               glorot_uniform={"end": 2.25, "spread": 0.01}))
+    assert v.status == "inconclusive" and "does not train" in v.reason
+
+
+def test_zero_bias_is_an_equivalence_test():
+    exp = get_experiment(CATALOGUE, ExpId.ZERO_BIAS)
+    spread = [{"relative_unit_spread": 1.0}] * 3
+    close = judge(exp, results_for(exp, **{"he_normal": {"acc": [0.95 + d for d in (0.001, -0.001) * 4],
+                                                         "layers": spread}}))
+    assert close.status == "confirmed"
+    noisy = [0.95 + d for d in (0.05, -0.05, 0.04, -0.04, 0.03, -0.03, 0.02, -0.02)]
+    v = judge(exp, {exp.one("subject"): result(exp.one("subject"), acc=noisy, layers=spread),
+                    exp.one("reference"): result(exp.one("reference"), acc=0.95)})
+    assert v.status == "inconclusive"           # the interval is wider than ±1 point: cannot say "the same"
+    v = judge(exp, {exp.one("subject"): result(exp.one("subject"), acc=0.80, spread=0.005, layers=spread),
+                    exp.one("reference"): result(exp.one("reference"), acc=0.95, spread=0.005)})
+    # 15 points apart: the equivalence is refuted; the deterministic check (units differ) still holds
+    assert v.status == "partly confirmed" and "1 opposite" in v.reason

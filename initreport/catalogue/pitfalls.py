@@ -80,9 +80,11 @@ def _small(p: Profile) -> list[Experiment]:
                   "training from small weights is extremely slow.",
             source="Part 1, §4C", page="pitfalls/small-random",
             measure="epochs to reach a training loss of 0.5 against He; gradient decay against small-random tanh",
-            runs=(Run("subject", digits(p, init="small_random", activation="relu"), "small_random, relu"),
-                  Run("reference", digits(p, init="he_normal", activation="relu"), "he_normal, relu"),
-                  Run("contrast", digits(p, init="small_random", activation="tanh"), "small_random, tanh")),
+            runs=(Run("subject", digits(p, init="small_random", activation="relu", seeds=p.cmp_seeds),
+                      "small_random, relu"),
+                  Run("reference", digits(p, init="he_normal", activation="relu", seeds=p.cmp_seeds), "he_normal, relu"),
+                  Run("contrast", digits(p, init="small_random", activation="tanh", seeds=p.cmp_seeds),
+                      "small_random, tanh")),
             rule="slow_relu", figures=("loss_curves", "layer_std")),
     ]
 
@@ -129,6 +131,8 @@ def zero_bias(p: Profile) -> Experiment:
               "notes leave open).",
         source="Reader question (claims.md)", page="pitfalls/zero",
         measure="unit spread at initialisation with zero biases; accuracy with biases 0 against biases 0.1",
-        runs=(Run("subject", digits(p, init="he_normal", activation="relu", bias=0.0), "he_normal, bias 0"),
-              Run("reference", digits(p, init="he_normal", activation="relu", bias=0.1), "he_normal, bias 0.1")),
+        runs=(Run("subject", digits(p, init="he_normal", activation="relu", bias=0.0, seeds=p.cmp_seeds),
+                  "he_normal, bias 0"),
+              Run("reference", digits(p, init="he_normal", activation="relu", bias=0.1, seeds=p.cmp_seeds),
+                  "he_normal, bias 0.1")),
         rule="bias_zero")
