@@ -235,7 +235,7 @@ def test_bottom_line_from_the_conclusion():
                               "he_normal": {"acc": SAME_A}, "glorot_normal": {"acc": SAME_B}})
     bl = bottom_line([exp], {exp.id: judge(exp, res)})
     assert isinstance(bl, BottomLine)
-    assert bl.lines[0].startswith(f"ReLU: use He (he_normal). At {deep} hidden layers it trains where √(1/n_in) stalls")
+    assert bl.lines[0].startswith(f"ReLU: use He (he_normal). At {deep} hidden layers it trains where √(1/fan-in) stalls")
     assert any("At depth 4 (relu, digits), He is indistinguishable from glorot_normal" in c for c in bl.conditions)
     assert any(line.startswith("tanh: Glorot or He") for line in bl.lines)
     assert bottom_line([], {}) == BottomLine()

@@ -41,10 +41,10 @@ def _relu(deep: list, context: list) -> tuple[list, list]:
         shown = [d for d in depths if d >= better[0]]
         r = next(x for x in deep if x["depth"] == max(depths))
         where = " and ".join(map(str, shown))
-        lines.append(f"ReLU: use He (he_normal). At {where} hidden layers it trains where √(1/n_in) stalls "
-                     f"(final training loss, He − √(1/n_in) at {r['depth']} layers: {_interval(r)}).")
+        lines.append(f"ReLU: use He (he_normal). At {where} hidden layers it trains where √(1/fan-in) stalls "
+                     f"(final training loss, He − √(1/fan-in) at {r['depth']} layers: {_interval(r)}).")
     elif deep:
-        lines.append("ReLU: He (the notes' choice); this build could not separate it from √(1/n_in) at "
+        lines.append("ReLU: He (the notes' choice); this build could not separate it from √(1/fan-in) at "
                      f"{', '.join(map(str, depths))} hidden layers.")
     for r in context:
         word = {"indistinguishable": "indistinguishable from", "better": "better than", "worse": "worse than",

@@ -4,7 +4,7 @@ conclusion (choose by activation). Each compares two initialisers with an interv
 
 * "works best" (Xavier for tanh and sigmoid): held-out accuracy, Glorot against He, on the
   technique × activation matrix;
-* "trains / stalls" (a deep ReLU net with He against √(1/n_in)): the training loss after the
+* "trains / stalls" (a deep ReLU net with He against √(1/fan-in)): the training loss after the
   budget, at the depth study's deep depths (role "deep"), where the claim lives; the matrix's
   depth-4 ReLU comparisons are reported as context (they do not decide).
 """
@@ -48,7 +48,7 @@ def xavier_specs(exp: Experiment) -> list[Spec]:
 
 
 def he_specs(exp: Experiment) -> list[Spec]:
-    """Deciding: He against √(1/n_in) in the deep ReLU nets (training loss); context: He against
+    """Deciding: He against √(1/fan-in) in the deep ReLU nets (training loss); context: He against
     Glorot for ReLU and leaky ReLU on the matrix (held-out accuracy)."""
     deep = []
     for he in sorted(exp.select("deep", init="he_normal"), key=lambda r: r.config.depth):
@@ -74,7 +74,7 @@ def rule_xavier_for_tanh(exp: Experiment, res: dict) -> Verdict:
 class HeForReluNumbers:
     recommendation: dict     # as MatrixNumbers.recommendation
     he_drop: float           # share of the initial loss the deepest He net removed
-    lecun_drop: float        # the same with √(1/n_in)
+    lecun_drop: float        # the same with √(1/fan-in)
     depth: int               # hidden layers of the deepest pair
 
 
@@ -91,7 +91,7 @@ def rule_he_for_relu(exp: Experiment, res: dict) -> Verdict:
     depths = sorted({r.config.depth for r in exp.select("deep")})
     detail = (f"Rule: the claim is about deep ReLU nets (He et al. 2015), so it is decided at the depth study's "
               f"deep depths ({', '.join(map(str, depths))} hidden layers, one common learning rate): He is compared "
-              "with √(1/n_in) (lecun_normal) on the final training loss (\"trains / stalls\"); confirmed when He "
+              "with √(1/fan-in) (lecun_normal) on the final training loss (\"trains / stalls\"); confirmed when He "
               "ends lower at every one of these depths. The depth-4 matrix comparisons of He with Glorot on "
               "held-out accuracy are context: they do not decide.")
     he_drop, lecun_drop, deepest = _deepest_drops(exp, res)
@@ -103,7 +103,7 @@ def rule_he_for_relu(exp: Experiment, res: dict) -> Verdict:
 def rule_recommendation(exp: Experiment, res: dict) -> Verdict:
     made = run_families(res, xavier_specs(exp) + he_specs(exp))
     detail = ("Rule: the union of the two claims' comparisons, Holm-corrected together: Glorot against He for "
-              "tanh and sigmoid (held-out accuracy, every matrix dataset), He against √(1/n_in) for deep ReLU nets "
+              "tanh and sigmoid (held-out accuracy, every matrix dataset), He against √(1/fan-in) for deep ReLU nets "
               "(final training loss at the depth study's deep depths); confirmed when every one goes the notes' "
               "way, partly when some do.")
     return comparison_verdict(made, "", detail, MatrixNumbers(recommendation(results_of(exp, res, "matrix"))))
