@@ -418,7 +418,8 @@ def build_summary(report) -> str:
         f"{r.total} runs, {r.ran} run, {r.cached} cached{diverged}{discarded}; "
         f"figures {report.figures_rendered} rendered, {report.figures_reused} reused.\n"
         f"Verdicts: {statuses.count('confirmed')} confirmed, {statuses.count('partly confirmed')} partly confirmed, "
-        f"{statuses.count('refuted')} refuted.\n"
+        f"{statuses.count('refuted')} refuted"
+        + (f", {statuses.count('inconclusive')} inconclusive" if "inconclusive" in statuses else "") + ".\n"
         f"Site: {report.site_dir}  (open {report.site_dir / 'index.html'} in a browser, or run `initreport serve`)")
 
 

@@ -34,6 +34,7 @@ TWO_D_SETS = ("spirals", "circles", "moons")
 # Knob → (kind, description of what is allowed). Kinds: int ≥ 1, int ≥ 0 list, etc.
 KNOBS = {
     "seeds": ("seed_list", "a non-empty list of distinct whole numbers ≥ 0 (at most 64)"),
+    "compare_seeds": ("seed_list", "a non-empty list of distinct whole numbers ≥ 0 (at most 64)"),
     "epochs": ("int", "a whole number from 1 to 10000"),
     "epochs_2d": ("int", "a whole number from 1 to 10000"),
     "depth_epochs": ("int", "a whole number from 1 to 10000"),

@@ -37,10 +37,16 @@ __all__ = ["ExpId", "Experiment", "Run", "Verdict", "STATUSES", "Profile", "PROF
            "validate_catalogue", "recommendation", "family", "heuristics", "MATRIX_INITS", "MATRIX_ACTIVATIONS"]
 
 
-def _deep_pair(depth: tuple, deepest: int) -> tuple[Run, ...]:
-    """He and √(1/n_in) at the depth study's deepest depth, as the "deep" runs of he-for-relu."""
-    return tuple(Run("deep", r.config, f"depth, {init}") for r in depth for init in ("he_normal", "lecun_normal")
-                 if r.config.init == init and r.config.activation == "relu" and r.config.depth == deepest)
+DEEP_FROM = 20   # "deep" for the He claim: the depth study's depths from 20 hidden layers on
+
+
+def _deep_pair(depth: tuple, depths: tuple) -> tuple[Run, ...]:
+    """He and √(1/n_in) with ReLU at the depth study's deep depths (from DEEP_FROM layers on, or its
+    deepest depth when it has none that deep), as the "deep" runs of he-for-relu and the conclusion."""
+    deep = {d for d in depths if d >= DEEP_FROM} or {max(depths)}
+    return tuple(Run("deep", r.config, f"{r.config.init}, relu, depth {r.config.depth}") for r in depth
+                 if r.config.init in ("he_normal", "lecun_normal") and r.config.activation == "relu"
+                 and r.config.depth in deep)
 
 
 def build_catalogue(profile: str | Profile = "default") -> list[Experiment]:
@@ -51,7 +57,7 @@ def build_catalogue(profile: str | Profile = "default") -> list[Experiment]:
     after = next((k + 1 for k, e in enumerate(pitfalls) if e.id == ExpId.ZERO_SIGMOID), len(pitfalls))
     pitfalls[after:after] = [zero_sigmoid_moons(p)]          # beside the circles demonstration
     return (pitfalls + [weight_scale(p)]
-            + heuristic_experiments(p, matrix, _deep_pair(depth, max(p.depths)))
+            + heuristic_experiments(p, matrix, _deep_pair(depth, p.depths))
             + [framework_defaults(p), zero_bias(p), depth_study(p, depth)])
 
 

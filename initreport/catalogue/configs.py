@@ -44,9 +44,9 @@ def matrix_runs(p: Profile) -> tuple[Run, ...]:
         for act in MATRIX_ACTIVATIONS:
             for init in MATRIX_INITS:
                 if dataset == "digits":
-                    c = digits(p, init=init, activation=act, depth=4)
+                    c = digits(p, init=init, activation=act, depth=4, seeds=p.cmp_seeds)
                 else:
-                    c = two_d(p, dataset=dataset, init=init, activation=act, depth=4, width=32)
+                    c = two_d(p, dataset=dataset, init=init, activation=act, depth=4, width=32, seeds=p.cmp_seeds)
                 runs.append(Run("matrix", c, f"{init}, {act}, {dataset}"))
     return tuple(runs)
 
@@ -62,7 +62,8 @@ def depth_runs(p: Profile) -> tuple[Run, ...]:
         for act, inits in DEPTH_PAIRS:
             for init in inits:
                 runs.append(Run("depth", digits(p, init=init, activation=act, depth=depth, epochs=p.depth_epochs,
-                                                lr=0.005, checkpoints=()), f"{init}, {act}, depth {depth}"))
+                                                lr=0.005, checkpoints=(), seeds=p.cmp_seeds),
+                                f"{init}, {act}, depth {depth}"))
     return tuple(runs)
 
 

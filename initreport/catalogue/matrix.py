@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from .. import initializers
-from .readers import mean, n_diverged
+from .readers import mean
 
 MATRIX_INITS = ("zeros", "constant", "small_random", "large_random",
                 "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform")
@@ -30,37 +30,39 @@ def family(init: str) -> str:
     return _FAMILIES.get(init.split("_")[0], init)
 
 
-def _matrix(res: dict, dataset: str, metric: str = "test_loss") -> dict:
-    """{activation: {init: (mean, std, diverged seeds)}} of one matrix dataset; res is {Run: result}."""
-    table: dict = {}
-    for run, r in res.items():
-        c = run.config
-        if c.dataset != dataset:
-            continue
-        stat = r["final"][metric]
-        table.setdefault(c.activation, {})[c.init] = (mean(stat), stat.get("std") or 0.0, n_diverged(r))
-    return table
+def recommendation(res: dict, alpha: float = 0.05) -> dict:
+    """{activation: {dataset: {"best", "accuracy", "loss", "std", "tied"}}} over the matrix runs ({Run: result}).
 
-
-def _candidates(row: dict) -> list[tuple[str, float, float]]:
-    names = heuristics()
-    return [(k, v[0], v[1]) for k, v in row.items() if k in names and math.isfinite(v[0])]
-
-
-def recommendation(res: dict) -> dict:
-    """{activation: {dataset: {"best", "loss", "std", "tied"}}} over the matrix runs ({Run: result}).
-
-    Best: the heuristic with the lowest mean final test loss. Tied: its mean final test loss is
-    within one standard deviation (the larger of the two) of the best one's: with three seeds,
-    we cannot tell those apart.
+    Best: the heuristic with the highest mean final test accuracy ("works best"). Tied: the
+    heuristics whose accuracy the best one's does not beat, by a paired t interval over seeds
+    (two-sided 95%, Holm-corrected over the heuristics compared with the best): with these
+    seeds, we cannot tell them apart. ``loss``/``std``: the best one's mean final test loss and
+    the std of its test accuracy.
     """
+    from .. import stats
+    from ..protocol import per_seed
+    names = heuristics()
     out = {}
     for dataset in sorted({run.config.dataset for run in res}):
-        for act, row in _matrix(res, dataset).items():
-            candidates = _candidates(row)
-            best, m, s = min(candidates, key=lambda t: t[1])
-            tied = sorted(k for k, mk, sk in candidates if mk - m <= max(s, sk))
-            out.setdefault(act, {})[dataset] = {"best": best, "loss": m, "std": s, "tied": tied}
+        rows: dict = {}
+        for run, r in res.items():
+            if run.config.dataset == dataset and run.config.init in names:
+                rows.setdefault(run.config.activation, {})[run.config.init] = r
+        for act, row in rows.items():
+            acc = {k: mean(r["final"]["test_accuracy"]) for k, r in row.items()}
+            finite = [k for k in row if math.isfinite(acc[k])]
+            if not finite:
+                continue
+            best = max(finite, key=lambda k: acc[k])
+            others = [k for k in finite if k != best]
+            made = stats.compare_family(
+                [dict(a=per_seed(row[best], "heldout_accuracy", name=best),
+                      b=per_seed(row[k], "heldout_accuracy", name=k)) for k in others],
+                alpha=alpha, paired=True, higher_is_better=True, metric="heldout_accuracy") if others else []
+            tied = sorted([best] + [k for k, c in zip(others, made) if c.decision != "better"])
+            out.setdefault(act, {})[dataset] = {
+                "best": best, "accuracy": acc[best], "loss": mean(row[best]["final"]["test_loss"]),
+                "std": row[best]["final"]["test_accuracy"].get("std") or 0.0, "tied": tied}
     return out
 
 

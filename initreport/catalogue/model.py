@@ -71,9 +71,9 @@ class Experiment:
         return found[0] if found else None
 
 
-# The verdict statuses, in the order the site lists them. No rule produces "inconclusive" yet;
-# it is the status of a comparison the measurements cannot decide (too few seeds, overlapping
-# intervals), shown as such on the site.
+# The verdict statuses, in the order the site lists them. "inconclusive": the measurements cannot
+# separate what the claim separates (intervals that include no difference, a control that does
+# not train), shown as such on the site.
 STATUSES = ("confirmed", "partly confirmed", "refuted", "inconclusive")
 
 
@@ -89,6 +89,8 @@ class Verdict:
     detail: str              # what was compared, and the threshold the rule used
     numbers: object = None
     checks: tuple = ()       # ((what the rule required, whether it held), ...), in the rule's order
+    comparisons: tuple = ()  # verdicts.json records of its comparisons (protocol.comparison_record)
+    reason: str = ""         # how the comparisons decided the status (protocol.decide_claim)
 
     def __post_init__(self):
         if self.status not in STATUSES:

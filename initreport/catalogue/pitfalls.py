@@ -10,7 +10,7 @@ from .profiles import Profile
 
 def _zero(p: Profile) -> list[Experiment]:
     def sym(act, init, **kw):
-        return two_d(p, init=init, activation=act, **kw)
+        return two_d(p, init=init, activation=act, seeds=p.cmp_seeds, **kw)
 
     return [
         Experiment(
@@ -54,7 +54,7 @@ def _zero(p: Profile) -> list[Experiment]:
 def _small(p: Profile) -> list[Experiment]:
     def deep(init, act):
         return Run("subject" if init == "small_random" else "reference",
-                   digits(p, init=init, activation=act, depth=p.deep), f"{init}, {act}")
+                   digits(p, init=init, activation=act, depth=p.deep, seeds=p.cmp_seeds), f"{init}, {act}")
 
     return [
         Experiment(
@@ -80,9 +80,11 @@ def _small(p: Profile) -> list[Experiment]:
                   "training from small weights is extremely slow.",
             source="Part 1, §4C", page="pitfalls/small-random",
             measure="epochs to reach a training loss of 0.5 against He; gradient decay against small-random tanh",
-            runs=(Run("subject", digits(p, init="small_random", activation="relu"), "small_random, relu"),
-                  Run("reference", digits(p, init="he_normal", activation="relu"), "he_normal, relu"),
-                  Run("contrast", digits(p, init="small_random", activation="tanh"), "small_random, tanh")),
+            runs=(Run("subject", digits(p, init="small_random", activation="relu", seeds=p.cmp_seeds),
+                      "small_random, relu"),
+                  Run("reference", digits(p, init="he_normal", activation="relu", seeds=p.cmp_seeds), "he_normal, relu"),
+                  Run("contrast", digits(p, init="small_random", activation="tanh", seeds=p.cmp_seeds),
+                      "small_random, tanh")),
             rule="slow_relu", figures=("loss_curves", "layer_std")),
     ]
 
@@ -93,7 +95,7 @@ LARGE_INITS = ("large_uniform_positive", "large_uniform", "large_random")
 def _large(p: Profile) -> list[Experiment]:
     def run(init, act):
         return Run("subject" if init in LARGE_INITS else "reference",
-                   digits(p, init=init, activation=act, depth=4), f"{init}, {act}")
+                   digits(p, init=init, activation=act, depth=4, seeds=p.cmp_seeds), f"{init}, {act}")
 
     return [
         Experiment(
@@ -129,6 +131,8 @@ def zero_bias(p: Profile) -> Experiment:
               "notes leave open).",
         source="A reader's question the notes leave open", page="pitfalls/zero",
         measure="unit spread at initialisation with zero biases; accuracy with biases 0 against biases 0.1",
-        runs=(Run("subject", digits(p, init="he_normal", activation="relu", bias=0.0), "he_normal, bias 0"),
-              Run("reference", digits(p, init="he_normal", activation="relu", bias=0.1), "he_normal, bias 0.1")),
+        runs=(Run("subject", digits(p, init="he_normal", activation="relu", bias=0.0, seeds=p.cmp_seeds),
+                  "he_normal, bias 0"),
+              Run("reference", digits(p, init="he_normal", activation="relu", bias=0.1, seeds=p.cmp_seeds),
+                  "he_normal, bias 0.1")),
         rule="bias_zero")

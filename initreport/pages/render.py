@@ -23,6 +23,7 @@ CONTEXT_NAMES = frozenset({
     "exps", "experiments", "ids", "profile", "provenance", "matrix", "recommendation", "inits", "init_list",
     "activations", "counts", "statuses", "matrix_heuristics", "page_experiments", "root", "page",
     "paper_figures",         # a global: figure kind → the paper figure it mirrors
+    "bottom_line",
 })
 
 

@@ -176,11 +176,13 @@ class VerdictView:
     detail: str
     numbers: object          # the rule's numbers dataclass
     checks: tuple
+    comparisons: tuple = ()  # verdicts.json records of the rule's comparisons (issue 10)
+    reason: str = ""
 
     @classmethod
     def of(cls, v: Verdict) -> "VerdictView":
         kind, icon, label = STATUS[v.status]
-        return cls(v.status, label, icon, kind, v.measured, v.detail, v.numbers, v.checks)
+        return cls(v.status, label, icon, kind, v.measured, v.detail, v.numbers, v.checks, v.comparisons, v.reason)
 
 
 @dataclass(frozen=True)

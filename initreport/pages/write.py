@@ -20,7 +20,9 @@ from ..activations import ACTIVATIONS
 from ..cache import atomic_write, canonical_json
 from ..catalogue import STATUSES, Experiment, ExpId, matrix_experiment
 from ..catalogue.matrix import matrix_heuristics, recommendation
+from ..catalogue.bottom_line import bottom_line
 from ..catalogue.rules.matrix import count_word
+from ..protocol import SCHEMA, experiment_record
 from ..errors import InitReportError
 from ..safety import SHA256, UnsafePath, inside, plain_relative
 from .render import render_pages
@@ -52,6 +54,7 @@ def page_context(experiments: list[Experiment], by_exp: dict, keys_by_exp: dict,
         "activations": ACTIVATIONS,
         "statuses": STATUSES,
         "counts": {s: sum(1 for v in views.values() if v.verdict.status == s) for s in STATUSES},
+        "bottom_line": bottom_line(experiments, verdicts),
     }
 
 
@@ -61,15 +64,18 @@ def _by_label(keys: dict) -> dict:
 
 
 def verdict_data(experiments: list[Experiment], keys_by_exp: dict, verdicts: dict, profile) -> dict:
+    """The public ``docs/data/verdicts.json`` (schema ``initreport.verdicts/1``, see the README's
+    "Verdicts file"): per experiment its ``id``, ``status`` and the ``comparisons`` it made."""
     return {
-        "schema": "initreport.verdicts/1",
+        "schema": SCHEMA,
         "profile": profile.name,
-        "experiments": [{
-            "id": e.id, "title": e.title, "claim": e.claim, "source": e.source,
-            "status": verdicts[e.id].status, "measured": verdicts[e.id].measured,
-            "rule": verdicts[e.id].detail, "runs": _by_label(keys_by_exp[e.id]),
-            "checks": [{"condition": text, "held": held} for text, held in verdicts[e.id].checks],
-        } for e in experiments],
+        "bottom_line": bottom_line(experiments, verdicts).as_dict(),
+        "experiments": [experiment_record(
+            e.id, verdicts[e.id].status, verdicts[e.id].comparisons,
+            title=e.title, claim=e.claim, source=e.source, reason=verdicts[e.id].reason,
+            measured=verdicts[e.id].measured, rule=verdicts[e.id].detail, runs=_by_label(keys_by_exp[e.id]),
+            checks=[{"condition": text, "held": held} for text, held in verdicts[e.id].checks],
+        ) for e in experiments],
     }
 
 
