@@ -28,6 +28,7 @@ class Profile:
     variance_depth: int      # depth of the at-initialisation variance study
     variance_width: int
     width: int = 64          # hidden units per layer of the digits networks (most of the catalogue)
+    explorer: str = "small"  # the Explore page's grid: a key of initreport.explorer.GRIDS
 
 
 PROFILES = {
@@ -36,6 +37,7 @@ PROFILES = {
         seeds=(0, 1, 2), epochs=20, epochs_2d=60, depth_epochs=15, depths=(2, 5, 10, 20, 30),
         sweep_gains=tuple(float(f"{g:.3g}") for g in np.logspace(-3, 1, 13)),
         matrix_datasets=("digits", "spirals"), deep=8, variance_depth=20, variance_width=256,
+        explorer="large",
     ),
     "quick": Profile(
         "quick", "a preview for tests and drafts: 2 seeds, few epochs, a coarse sweep",

@@ -32,6 +32,7 @@ PAGES: tuple[Page, ...] = (
     Page("studies/depth.md", "studies/depth.md.j2", "Depth", "Studies"),
     Page("studies/weight-scale.md", "studies/weight-scale.md.j2", "Weight scale", "Studies"),
     Page("choosing.md", "choosing.md.j2", "Choosing an initialiser"),
+    Page("explore.md", "explore.md.j2", "Explore"),
     Page("reproducibility.md", "reproducibility.md.j2", "Reproducibility"),
     Page("claims.md", "claims.md.j2", "Claims checked"),
 )
