@@ -3,6 +3,11 @@
    Part of initreport (same licence as the project). */
 (function () {
   "use strict";
+  var script = document.currentScript;
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
+function start() {
   var D = window.EXPLORER_DATA;
   var box = document.getElementById("ir-explorer");
   if (!box) return;
@@ -14,7 +19,6 @@
   }
   var NS = "http://www.w3.org/2000/svg";
   var GAIN_INIT = "scaled_normal";
-  var script = document.currentScript;
   var ROOT = script ? script.src.replace(/assets\/explorer\/explorer\.js(\?.*)?$/, "") : "";
   function $(id) { return document.getElementById(id); }
   var controls = { init: $("ir-x-init"), gain: $("ir-x-gain"), act: $("ir-x-act"), depth: $("ir-x-depth"),
@@ -82,10 +86,15 @@
   }
 
   // ---- numbers ------------------------------------------------------------------------------
+  var SUP = { "-": "\u207b", "0": "\u2070", "1": "\u00b9", "2": "\u00b2", "3": "\u00b3", "4": "\u2074",
+              "5": "\u2075", "6": "\u2076", "7": "\u2077", "8": "\u2078", "9": "\u2079" };
   function fmt(x) {
     if (x === null || x === undefined || !isFinite(x)) return "\u2014";
     var a = Math.abs(x);
-    if (a !== 0 && (a < 1e-3 || a >= 1e4)) return x.toExponential(2).replace("e", "\u00d710^");
+    if (a !== 0 && (a < 1e-3 || a >= 1e4)) {
+      var parts = x.toExponential(2).split("e");
+      return parts[0] + "\u00d710" + parts[1].replace("+", "").replace(/[-0-9]/g, function (ch) { return SUP[ch]; });
+    }
     return x.toPrecision(3);
   }
   function finite(xs) { return xs.filter(function (x) { return x !== null && isFinite(x); }); }
@@ -118,8 +127,8 @@
   /* A line chart: series [{pts: [[x, y|null]], band: [[x, lo, hi]], cls, name}]. */
   function lineChart(host, o) {
     host.textContent = "";
-    var W = Math.max(260, Math.min(host.clientWidth || 600, 720)), H = W < 420 ? 200 : 230;
-    var m = { l: 54, r: 10, t: 10, b: 38 };
+    var W = Math.max(260, Math.min(box.clientWidth || 600, 720)), H = W < 420 ? 210 : 240;
+    var m = { l: 54, r: 10, t: 26, b: 38 };
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": o.title }, host);
     var xs = [], ys = [];
     o.series.forEach(function (s) {
@@ -174,8 +183,8 @@
     var lg = el("g", { "class": "ir-x-legend" }, svg), lx = m.l + 8;
     o.series.forEach(function (s) {
       if (!s.legend) return;
-      el("line", { x1: lx, y1: m.t + 8, x2: lx + 18, y2: m.t + 8, "class": "ir-x-line " + s.cls }, lg);
-      var t = text(lg, lx + 22, m.t + 12, s.legend, "ir-x-tick", "start");
+      el("line", { x1: lx, y1: 10, x2: lx + 18, y2: 10, "class": "ir-x-line " + s.cls }, lg);
+      var t = text(lg, lx + 22, 14, s.legend, "ir-x-tick", "start");
       lx += 30 + (t.getComputedTextLength ? t.getComputedTextLength() : s.legend.length * 6);
     });
     return svg;
@@ -183,7 +192,7 @@
 
   function boundaryChart(host, b) {
     host.textContent = "";
-    var size = Math.max(200, Math.min(host.clientWidth || 300, 320));
+    var size = Math.max(200, Math.min(box.clientWidth || 300, 320));
     var svg = el("svg", { viewBox: "0 0 " + b.n + " " + b.n, width: size, height: size, role: "img",
                          "aria-label": "decision boundary", "class": "ir-x-boundary-svg" }, host);
     var paths = {};
@@ -254,9 +263,11 @@
   function drawVerdicts(c) {
     var host = $("ir-x-verdicts");
     host.innerHTML = c.verdicts.map(function (x) {
-      return '<p class="ir-x-verdict ir-x-' + esc(x.status) + '"><strong>' + esc(x.status) + ":</strong> " + esc(x.claim) +
-        " \u2014 " + esc(x.measured) + ' <a href="' + esc(ROOT + x.page) + '">' + esc(x.title) + "</a></p>";
+      return '<details class="ir-x-verdict ir-x-' + esc(x.status) + '"><summary><strong>' + esc(x.status) + ":</strong> " +
+        esc(x.claim) + '</summary><p>Measured: ' + esc(x.measured) + ' <a href="' + esc(ROOT + x.page) + '">' + esc(x.title) +
+        "</a></p></details>";
     }).join("");
+    host.hidden = !c.verdicts.length;
   }
 
   var OUTCOME = { trains: "trains", stalls: "stalls", diverges: "diverges" };
@@ -316,4 +327,5 @@
   applyHash();
   writeHash();
   draw();
+}
 })();
