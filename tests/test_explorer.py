@@ -224,7 +224,8 @@ def test_explore_page_controls_values_and_hash(browser, quick_project, http_root
                 # The guess reveals the curves and the measured outcome.
                 assert not page.locator("#ir-x-loss").is_visible()
                 page.click("button[data-guess=stalls]")
-                assert page.locator("#ir-x-loss path.ir-x-line").first.is_visible()
+                assert page.locator("#ir-x-loss").is_visible()
+                assert "L" in page.locator("#ir-x-loss path.ir-x-line").first.get_attribute("d")
                 assert f"it {cell['outcome']}" in page.locator("#ir-x-feedback").text_content()
                 assert page.locator("#ir-x-boundary").is_visible() == (cell["boundary"] is not None)
         # The written hash opens the same view in a new page; a hash change is followed.
@@ -250,4 +251,7 @@ def test_explore_page_controls_values_and_hash(browser, quick_project, http_root
             _shot(shot, f"explore-{origin}-{screen}-{scheme}.png")
         finally:
             context.close()
-    assert not watch.problems, "\n".join(watch.problems)
+    # Reloading a page cancels its own in-flight requests (the favicon): ERR_ABORTED on a file of the
+    # site is that, not a failure. Requests elsewhere are reported separately, as blocked.
+    problems = [p for p in watch.problems if not (p.endswith("(net::ERR_ABORTED)") and "request failed" in p)]
+    assert not problems, "\n".join(problems)
