@@ -142,6 +142,12 @@ def _boundary(result: dict) -> dict | None:
     return {"n": b["n"], "extent": b["extent"], "seed": b["seed"], "classes": "".join(rows)}
 
 
+def _hist(h: dict | None) -> list | None:
+    if not h or not h.get("edges") or not h.get("fraction"):
+        return None
+    return [_r(h["edges"][0]), _r(h["edges"][-1]), [_r(f, 3) for f in h["fraction"]]]
+
+
 def cell_data(cell: Cell, result: dict, covering: list) -> dict:
     layers = result["layers"]
     metrics = ("loss", "accuracy", "test_loss", "test_accuracy")
@@ -154,6 +160,10 @@ def cell_data(cell: Cell, result: dict, covering: list) -> dict:
             "act_std": [[_r(v) for v in layer["activation_std"]["values"]] for layer in layers],
             "grad_std": [[_r(v) for v in layer["gradient_std"]["values"]] for layer in layers],
             "theory": theory_std(cell.config, layers),
+            # Distributions at initialisation, pooled over seeds: [lowest edge, highest edge, fractions]
+            # (the bins are equal; see the result schema's activation_hist / gradient_hist).
+            "act_hist": [_hist(layer.get("activation_hist")) for layer in layers],
+            "grad_hist": [_hist(layer.get("gradient_hist")) for layer in layers],
         },
         # Per metric, per seed: one value per epoch (0 = untrained).
         "curves": {m: [[_r(h[m]["values"][i]) for h in result["history"]] for i in range(len(cell.config.seeds))]

@@ -125,6 +125,10 @@ def test_data_file_matches_the_result_files(quick_project):
         for i, layer in enumerate(r["layers"]):
             assert all(_close(a, b) for a, b in zip(cell["layers"]["act_std"][i], layer["activation_std"]["values"]))
             assert all(_close(a, b) for a, b in zip(cell["layers"]["grad_std"][i], layer["gradient_std"]["values"]))
+            lo, hi, fractions = cell["layers"]["act_hist"][i]
+            assert [lo, hi] == pytest.approx([layer["activation_hist"]["edges"][0], layer["activation_hist"]["edges"][-1]],
+                                             rel=1e-3, abs=1e-9)
+            assert fractions == pytest.approx(layer["activation_hist"]["fraction"], rel=5e-3, abs=1e-9)
         for s in range(len(cell["seeds"])):
             assert [h["test_accuracy"]["values"][s] for h in r["history"]] == pytest.approx(
                 cell["curves"]["test_accuracy"][s], rel=2e-3)
@@ -220,6 +224,7 @@ def test_explore_page_controls_values_and_hash(browser, quick_project, http_root
                     want = pick(got)
                     assert _close(_num(page, k), want, rel=6e-3), (k, seed, _num(page, k), want)
                 assert page.eval_on_selector("#ir-x-seed", "s => s.value") == seed
+                assert page.locator("#ir-x-act-hist path.ir-x-hist").count() == cell["depth"]
                 assert page.locator(".ir-x-summary").text_content().count(cell["key"][:12]) == 1
                 # The guess reveals the curves and the measured outcome.
                 assert not page.locator("#ir-x-loss").is_visible()

@@ -209,6 +209,32 @@ function start() {
     return svg;
   }
 
+  /* Per-layer distributions: one row per layer, the histogram's outline scaled to the row. */
+  function histChart(host, hists, title) {
+    host.textContent = "";
+    var W = Math.max(150, Math.min((box.clientWidth || 600) / 2 - 8, 360)), row = 26, top = 18;
+    var H = top + hists.length * row + 4, lx = 22;
+    var svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": title }, host);
+    text(svg, W / 2, 12, title, "ir-x-label");
+    hists.forEach(function (h, i) {
+      var y0 = top + (i + 1) * row;
+      text(svg, 2, y0 - 6, String(i + 1), "ir-x-tick", "start");
+      el("line", { x1: lx, y1: y0, x2: W - 4, y2: y0, "class": "ir-x-grid" }, svg);
+      if (!h) return;
+      var f = h[2], peak = Math.max.apply(null, f.map(function (v) { return v || 0; })) || 1, n = f.length;
+      var d = "M" + lx + "," + y0;
+      f.forEach(function (v, j) {
+        var x = lx + j / n * (W - 4 - lx), y = y0 - (v || 0) / peak * (row - 4);
+        d += "L" + x.toFixed(1) + "," + y.toFixed(1) + "L" + (lx + (j + 1) / n * (W - 4 - lx)).toFixed(1) + "," + y.toFixed(1);
+      });
+      d += "L" + (W - 4) + "," + y0 + "Z";
+      el("path", { d: d, "class": "ir-x-hist", "data-layer": i + 1 }, svg);
+      var t = el("title", {}, svg.lastChild);
+      t.textContent = "layer " + (i + 1) + ": " + fmt(h[0]) + " to " + fmt(h[1]);
+      text(svg, W - 4, y0 - row + 12, fmt(h[0]) + " \u2026 " + fmt(h[1]), "ir-x-tick ir-x-range", "end");
+    });
+  }
+
   // ---- drawing one selection ------------------------------------------------------------------
   function seriesOf(curves, seed, seeds) {
     var n = curves[0].length, pts = [], band = [];
@@ -234,6 +260,8 @@ function start() {
     if (L.theory) series.push({ pts: L.theory.map(function (y, i) { return [i + 1, y]; }), cls: "ir-x-theory", name: "theory", legend: "theory" });
     lineChart($("ir-x-layers"), { series: series, log: true, xLabel: "hidden layer", yLabel: "std (log)", integerX: true,
                                    title: "activation and gradient std per layer at initialisation" });
+    histChart($("ir-x-act-hist"), L.act_hist || [], "activations");
+    histChart($("ir-x-grad-hist"), L.grad_hist || [], "gradients dL/dZ");
     var zeros = act.filter(function (p) { return p[1] === 0; }).length + grad.filter(function (p) { return p[1] === 0; }).length;
     $("ir-x-layers-readout").innerHTML =
       "Layer 1: activation std " + span("act-first", act[0][1]) + ", gradient std " + span("grad-first", grad[0][1]) +
