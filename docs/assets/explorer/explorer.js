@@ -7,6 +7,7 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 
+// start() is the module's scope (its state and the small functions below), run once the page is parsed.
 function start() {
   var D = window.EXPLORER_DATA;
   var box = document.getElementById("ir-explorer");
