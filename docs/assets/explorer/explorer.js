@@ -94,9 +94,18 @@ function start() {
     var a = Math.abs(x);
     if (a !== 0 && (a < 1e-3 || a >= 1e4)) {
       var parts = x.toExponential(2).split("e");
-      return parts[0] + "\u00d710" + parts[1].replace("+", "").replace(/[-0-9]/g, function (ch) { return SUP[ch]; });
+      return parts[0] + "\u00d710" + sup(parts[1]);
     }
-    return x.toPrecision(3);
+    return a >= 1000 ? x.toFixed(0) : x.toPrecision(3);
+  }
+  function sup(exp) { return exp.replace("+", "").replace(/[-0-9]/g, function (ch) { return SUP[ch]; }); }
+  function tick(t) {                               // a short axis label: 0.5, 20, 2×10⁴
+    var a = Math.abs(t);
+    if (a !== 0 && (a < 1e-3 || a >= 1e4)) {
+      var p = t.toExponential(1).split("e");
+      return p[0].replace(/\.0$/, "") + "\u00d710" + sup(p[1]);
+    }
+    return String(+t.toPrecision(3));
   }
   function finite(xs) { return xs.filter(function (x) { return x !== null && isFinite(x); }); }
   function mean(xs) { var f = finite(xs); return f.length ? f.reduce(function (a, b) { return a + b; }, 0) / f.length : null; }
@@ -155,7 +164,7 @@ function start() {
     yt.forEach(function (t) {
       var y = Y(t);
       el("line", { x1: m.l, y1: y, x2: W - m.r, y2: y, "class": "ir-x-grid" }, svg);
-      text(svg, m.l - 5, y + 4, o.log ? "1e" + Math.round(Math.log10(t)) : fmt(t).replace(/\.?0+$/, "") || "0", "ir-x-tick", "end");
+      text(svg, m.l - 5, y + 4, o.log ? "10" + sup(String(Math.round(Math.log10(t)))) : tick(t), "ir-x-tick", "end");
     });
     niceTicks(x0, x1, W < 420 ? 4 : 8).filter(function (t) { return o.integerX ? t === Math.round(t) : true; }).forEach(function (t) {
       text(svg, X(t), H - m.b + 15, String(t));
@@ -177,7 +186,10 @@ function start() {
         pen = true;
       });
       var path = el("path", { d: d || "M0,0", "class": "ir-x-line " + s.cls, "data-series": s.name }, svg);
-      if (s.pts.length === 1 || s.dots) s.pts.forEach(function (p) { if (ok(p[1])) el("circle", { cx: X(p[0]), cy: Y(p[1]), r: 3, "class": "ir-x-dot " + s.cls }, svg); });
+      // dots: on request, and wherever a point has no drawn neighbour (a run that diverged after epoch 0)
+      s.pts.forEach(function (p, i) {
+        var alone = !(i > 0 && ok(s.pts[i - 1][1])) && !(i + 1 < s.pts.length && ok(s.pts[i + 1][1]));
+        if (ok(p[1]) && (s.dots || alone)) el("circle", { cx: X(p[0]), cy: Y(p[1]), r: 3, "class": "ir-x-dot " + s.cls }, svg); });
       return path;
     });
     // legend
