@@ -324,8 +324,9 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
         "python_executable": sys.executable,
     }
     docs = project_dir / "docs"
-    from .explorer import DATA_PATH, data_script, explorer_data
-    extra = {DATA_PATH: data_script(explorer_data(prof, results, experiments, verdicts))}
+    from .explorer import DATA_PATH, data_script, explorer_data, read_glossary
+    glossary = read_glossary(project_dir / "includes" / "abbreviations.md")
+    extra = {DATA_PATH: data_script(explorer_data(prof, results, experiments, verdicts, glossary))}
     written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,
                                 prof, provenance, extra_files=extra)
     emit(events.PagesWritten(written))

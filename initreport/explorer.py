@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import initializers
 from .catalogue.configs import digits, two_d
@@ -185,8 +187,23 @@ def covering_verdicts(experiments, verdicts: dict) -> dict:
     return out
 
 
-def explorer_data(profile, results: dict, experiments, verdicts: dict) -> dict:
-    """Everything the Explore page draws: the grid's axes and one entry per cell."""
+def read_glossary(path) -> dict:
+    """{term: explanation} from the site's glossary (``*[term]: explanation`` lines), so the text the
+    page writes at run time carries the same tooltips as the Markdown; {} when the file is absent."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    out = {}
+    for line in lines:
+        m = re.fullmatch(r"\*\[(.+?)\]:\s*(.+)", line.strip())
+        if m:
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def explorer_data(profile, results: dict, experiments, verdicts: dict, glossary: dict | None = None) -> dict:
+    """Everything the Explore page draws: the grid's axes, one entry per cell, and the glossary."""
     grid = GRIDS[profile.explorer]
     cover = covering_verdicts(experiments, verdicts)
     cells = grid_cells(profile)
@@ -194,7 +211,7 @@ def explorer_data(profile, results: dict, experiments, verdicts: dict) -> dict:
         "schema": SCHEMA, "profile": profile.name, "grid": profile.explorer,
         "axes": {"init": list(grid.inits) + ([GAIN_INIT] if grid.gains else []), "gain": list(grid.gains),
                  "act": list(grid.activations), "depth": list(grid.depths), "data": list(grid.datasets)},
-        "trains_below": TRAINS_BELOW,
+        "trains_below": TRAINS_BELOW, "glossary": glossary or {},
         "cells": [cell_data(c, results[c.config], cover.get(c.config, [])) for c in cells],
     }
 

@@ -137,7 +137,7 @@ def test_the_nav_is_generated_from_the_page_registry():
                       {"Large random weights": "pitfalls/large-random.md"}]},
         {"Heuristics": [{"Xavier (Glorot)": "heuristics/xavier.md"}, {"He (Kaiming)": "heuristics/he.md"}]},
         {"Studies": [{"Depth": "studies/depth.md"}, {"Weight scale": "studies/weight-scale.md"}]},
-        {"Choosing an initialiser": "choosing.md"}, {"Reproducibility": "reproducibility.md"},
+        {"Choosing an initialiser": "choosing.md"}, {"Explore": "explore.md"}, {"Reproducibility": "reproducibility.md"},
         {"Claims checked": "claims.md"}]
     assert "\nnav:" not in (REPO / "mkdocs.yml").read_text()      # one list of pages, not two
 

@@ -226,6 +226,8 @@ def test_explore_page_controls_values_and_hash(browser, quick_project, http_root
                 assert page.eval_on_selector("#ir-x-seed", "s => s.value") == seed
                 assert page.locator("#ir-x-act-hist path.ir-x-hist").count() == cell["depth"]
                 assert page.locator(".ir-x-summary").text_content().count(cell["key"][:12]) == 1
+                # Glossary terms written by the script carry their tooltip like the Markdown's.
+                assert set(page.locator("#ir-x-summary abbr").all_text_contents()) >= {"epochs"}
                 # The guess reveals the curves and the measured outcome.
                 assert not page.locator("#ir-x-loss").is_visible()
                 page.click("button[data-guess=stalls]")

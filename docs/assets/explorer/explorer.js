@@ -277,9 +277,9 @@ function start() {
     histChart($("ir-x-grad-hist"), L.grad_hist || [], "gradients dL/dZ");
     var zeros = act.filter(function (p) { return p[1] === 0; }).length + grad.filter(function (p) { return p[1] === 0; }).length;
     $("ir-x-layers-readout").innerHTML =
-      "Layer 1: activation std " + span("act-first", act[0][1]) + ", gradient std " + span("grad-first", grad[0][1]) +
-      ". Layer " + n + ": activation std " + span("act-last", act[n - 1][1]) + ", gradient std " + span("grad-last", grad[n - 1][1]) + "." +
-      (zeros ? " (Exactly 0 is not drawn on the log scale.)" : "");
+      gloss("Layer 1: activation std ") + span("act-first", act[0][1]) + gloss(", gradient std ") + span("grad-first", grad[0][1]) +
+      gloss(". Layer " + n + ": activation std ") + span("act-last", act[n - 1][1]) + gloss(", gradient std ") +
+      span("grad-last", grad[n - 1][1]) + "." + (zeros ? " (Exactly 0 is not drawn on the log scale.)" : "");
   }
 
   function drawTraining(c, v) {
@@ -294,9 +294,22 @@ function start() {
     var last = loss.pts.length - 1;
     var div = c.diverged.length ? " Diverged: " + c.diverged.map(function (d) { return "seed " + d.seed + " at epoch " + d.epoch; }).join(", ") + "." : "";
     $("ir-x-train-readout").innerHTML = "Loss " + span("loss-first", loss.pts[0][1]) + " \u2192 " + span("loss-last", loss.pts[last][1]) +
-      ", accuracy " + span("acc-last", acc.pts[last][1]) + " after " + last + " epochs" +
+      ", accuracy " + span("acc-last", acc.pts[last][1]) + gloss(" after " + last + " epochs" +
       (v.seed === "all" ? " (mean over " + c.seeds.length + " seeds)" : " (seed " + v.seed + ")") + "." + div +
-      (c.boundary ? " Boundary: seed " + c.boundary.seed + "." : "");
+      (c.boundary ? " Boundary: seed " + c.boundary.seed + "." : ""));
+  }
+
+  // The site's glossary terms in text written here get the same <abbr> tooltips as the Markdown.
+  var TERMS = Object.keys(D.glossary || {}).sort(function (a, b) { return b.length - a.length; });
+  var TERM_RE = TERMS.length ? new RegExp("(^|[^\\w])(" + TERMS.map(function (t) {
+    return esc(t).replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&"); }).join("|") + ")(?![\\w])", "g") : null;
+  function gloss(s) {                               // plain text -> HTML with the terms glossed
+    var h = esc(s);
+    if (!TERM_RE) return h;
+    return h.replace(TERM_RE, function (all, pre, term) {
+      var t = term.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+      return pre + '<abbr title="' + esc(D.glossary[t]) + '">' + term + "</abbr>";
+    });
   }
 
   function esc(s) { return String(s).replace(/[&<>"]/g, function (ch) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[ch]; }); }
@@ -305,7 +318,7 @@ function start() {
     var host = $("ir-x-verdicts");
     host.innerHTML = c.verdicts.map(function (x) {
       return '<details class="ir-x-verdict ir-x-' + esc(x.status) + '"><summary><strong>' + esc(x.status) + ":</strong> " +
-        esc(x.claim) + '</summary><p>Measured: ' + esc(x.measured) + ' <a href="' + esc(ROOT + x.page) + '">' + esc(x.title) +
+        gloss(x.claim) + '</summary><p>Measured: ' + gloss(x.measured) + ' <a href="' + esc(ROOT + x.page) + '">' + gloss(x.title) +
         "</a></p></details>";
     }).join("");
     host.hidden = !c.verdicts.length;
@@ -324,9 +337,9 @@ function start() {
     var c = cellOf(v);
     if (!c) { $("ir-x-summary").textContent = "No run for this selection in this build."; return; }
     var seeds = v.seed === "all" ? "seeds " + c.seeds.join(", ") : "seed " + v.seed;
-    $("ir-x-summary").innerHTML = "<code>" + esc(c.init) + "</code>" + (c.gain !== null ? " gain " + fmt(c.gain) : "") + " \u00b7 " +
-      esc(c.act) + " \u00b7 " + c.depth + " hidden layers of " + c.width + " \u00b7 " + esc(c.data) + " \u00b7 " +
-      c.epochs + " epochs, lr " + c.lr + " \u00b7 " + seeds + ' \u00b7 <span class="ir-x-key">run ' + esc(c.key.slice(0, 12)) + "</span>";
+    $("ir-x-summary").innerHTML = "<code>" + esc(c.init) + "</code>" + gloss((c.gain !== null ? " gain " + fmt(c.gain) : "") + " \u00b7 " +
+      c.act + " \u00b7 " + c.depth + " hidden layers of " + c.width + " \u00b7 " + c.data + " \u00b7 " +
+      c.epochs + " epochs, lr " + c.lr + " \u00b7 " + seeds + " \u00b7 ") + '<span class="ir-x-key">run ' + esc(c.key.slice(0, 12)) + "</span>";
     drawVerdicts(c);
     drawLayers(c, v);
     drawTraining(c, v);
