@@ -323,6 +323,9 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
     # Pages, figure kinds, rules, roles and template names checked before any run.
     validate_catalogue(experiments, project_dir)
     configs = catalogue_configs(experiments)
+    # The Explore page's grid: the same cache and executor; a cell equal to a catalogue run is that run.
+    from .explorer import explorer_configs
+    configs = list(dict.fromkeys(configs + explorer_configs(prof)))
     with ProjectLock(project_dir, CACHE_DIR):
         cache = ResultCache(project_dir / CACHE_DIR)
 
@@ -353,8 +356,11 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
             "executor": f"Dask cluster at {scheduler}" if scheduler else f"local, {jobs} process(es)",
         }
         docs = project_dir / "docs"
+        from .explorer import DATA_PATH, data_script, explorer_data, read_glossary
+        glossary = read_glossary(project_dir / "includes" / "abbreviations.md")
+        extra = {DATA_PATH: data_script(explorer_data(prof, results, experiments, verdicts, glossary))}
         written = pages.write_pages(project_dir, docs, experiments, by_exp, keys_by_exp, verdicts, figs,
-                                    prof, provenance)
+                                    prof, provenance, extra_files=extra)
         emit(events.PagesWritten(written))
 
         emit(events.StageStarted("site", 1, "building the site"))

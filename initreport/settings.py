@@ -46,7 +46,9 @@ KNOBS = {
     "variance_width": ("int", "a whole number from 1 to 4096"),
     "width": ("int", "a whole number from 2 to 1024"),
     "description": ("str", "a short text"),
+    "explorer": ("choice", "one of: large, none, small (the Explore page's grid)"),
 }
+CHOICES = {"explorer": ("large", "none", "small")}
 LIMITS = {"epochs": (1, 10000), "epochs_2d": (1, 10000), "depth_epochs": (1, 10000), "deep": (1, 200),
           "variance_depth": (2, 200), "variance_width": (1, 4096), "width": (2, 1024)}
 
@@ -90,6 +92,10 @@ def check_knob(key: str, name: str, value):
     if kind == "int":
         lo, hi = LIMITS[name]
         if not _is_int(value) or not lo <= value <= hi:
+            raise _bad(key, value, allowed)
+        return value
+    if kind == "choice":
+        if not isinstance(value, str) or value not in CHOICES[name]:
             raise _bad(key, value, allowed)
         return value
     if kind == "str":

@@ -466,7 +466,8 @@ UNGLOSSED_JS = r"""(terms) => {
   const res = terms.map(t => [t, new RegExp('(^|[^\\w])' + esc(t) + '(?![\\w])')]);
   const walker = document.createTreeWalker(document.querySelector('.md-content'), NodeFilter.SHOW_TEXT);
   for (let n; (n = walker.nextNode());) {
-    if (n.parentElement.closest('pre, code, math, abbr, script, style, figcaption')) continue;
+    // (an SVG chart's labels and a <select>'s options cannot hold an <abbr>)
+    if (n.parentElement.closest('pre, code, math, abbr, script, style, figcaption, svg, select')) continue;
     for (const [t, re] of res) if (re.test(n.data)) out.push(`${t}: "${n.data.trim().slice(0, 70)}"`);
   }
   return out;

@@ -137,7 +137,7 @@ def test_the_nav_is_generated_from_the_page_registry():
                       {"Large random weights": "pitfalls/large-random.md"}]},
         {"Heuristics": [{"Xavier (Glorot)": "heuristics/xavier.md"}, {"He (Kaiming)": "heuristics/he.md"}]},
         {"Studies": [{"Depth": "studies/depth.md"}, {"Weight scale": "studies/weight-scale.md"}]},
-        {"Choosing an initialiser": "choosing.md"}, {"Cheat sheet": "cheatsheet.md"}, {"For teachers": "teachers.md"},
+        {"Choosing an initialiser": "choosing.md"}, {"Explore": "explore.md"}, {"Cheat sheet": "cheatsheet.md"}, {"For teachers": "teachers.md"},
         {"Sources and references": "sources.md"}, {"Reproducibility": "reproducibility.md"},
         {"Claims checked": "claims.md"}]
     assert "\nnav:" not in (REPO / "mkdocs.yml").read_text()      # one list of pages, not two

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from initreport.errors import InitReportError
 from initreport.catalogue import PROFILES
-from initreport.settings import KNOBS, LIMITS, TWO_D_SETS, load_settings, parse_settings
+from initreport.settings import CHOICES, KNOBS, LIMITS, TWO_D_SETS, load_settings, parse_settings
 
 INT64 = 2**63 - 1      # TOML's integers; tomllib accepts larger ones too, so they are tested as well
 NAMES = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,11}", fullmatch=True)
@@ -35,6 +35,8 @@ def valid_value(knob: str):
         return st.lists(gains, min_size=3, max_size=8, unique_by=float)
     if kind == "dataset_list":
         return st.lists(st.sampled_from(DATASETS), min_size=1, unique=True)
+    if kind == "choice":
+        return st.sampled_from(CHOICES[knob])
     raise AssertionError(kind)
 
 
@@ -97,6 +99,9 @@ def invalid_value(knob: str):
     if kind == "str":
         return st.one_of(st.integers(), st.booleans(), st.floats(), st.lists(st.text(max_size=3), max_size=2),
                          st.text(min_size=301, max_size=400))
+    if kind == "choice":
+        return st.one_of(ANY_SCALAR, st.lists(st.sampled_from(CHOICES[knob]), min_size=1, max_size=2)).filter(
+            lambda v: v not in CHOICES[knob])
     if kind == "seed_list":
         good = st.integers(0, 1000)
         return st.one_of(

@@ -36,6 +36,7 @@ class Profile:
     @property
     def cmp_seeds(self) -> tuple:
         return self.compare_seeds or self.seeds
+    explorer: str = "small"  # the Explore page's grid: a key of initreport.explorer.GRIDS
 
 
 PROFILES = {
@@ -46,6 +47,7 @@ PROFILES = {
         sweep_gains=tuple(float(f"{g:.3g}") for g in np.logspace(-3, 1, 13)),
         matrix_datasets=("digits", "spirals"), deep=8, variance_depth=20, variance_width=256,
         compare_seeds=tuple(range(8)),
+        explorer="large",
     ),
     "quick": Profile(
         "quick", "a preview for tests and drafts: 2 seeds, few epochs, a coarse sweep",

@@ -32,6 +32,7 @@ PAGES: tuple[Page, ...] = (
     Page("studies/depth.md", "studies/depth.md.j2", "Depth", "Studies"),
     Page("studies/weight-scale.md", "studies/weight-scale.md.j2", "Weight scale", "Studies"),
     Page("choosing.md", "choosing.md.j2", "Choosing an initialiser"),
+    Page("explore.md", "explore.md.j2", "Explore"),
     Page("cheatsheet.md", "cheatsheet.md.j2", "Cheat sheet"),
     Page("teachers.md", "teachers.md.j2", "For teachers"),
     Page("sources.md", "sources.md.j2", "Sources and references"),

@@ -80,8 +80,10 @@ def verdict_data(experiments: list[Experiment], keys_by_exp: dict, verdicts: dic
 
 
 def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by_exp: dict, keys_by_exp: dict,
-                verdicts: dict, figures: dict, profile, provenance: dict) -> int:
+                verdicts: dict, figures: dict, profile, provenance: dict, extra_files: dict | None = None) -> int:
     """Render every page, then write pages, figures and data into docs/. Returns the page count.
+
+    ``extra_files``: more generated files, {docs-relative path: bytes} (the explorer's data script).
 
     ``by_exp``: {experiment id: {Run: result}}; ``keys_by_exp``: {experiment id: {Run or run label: cache key}}.
     """
@@ -97,6 +99,7 @@ def write_pages(project_dir: Path, docs: Path, experiments: list[Experiment], by
     data = verdict_data(experiments, keys_by_exp, verdicts, profile)
     files["data/verdicts.json"] = (json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
     files["data/provenance.json"] = (json.dumps(provenance, indent=1, sort_keys=True) + "\n").encode()
+    files.update(extra_files or {})
     _write_generated(docs, files)
     return len(rendered)
 
