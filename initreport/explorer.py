@@ -13,6 +13,7 @@ so the page works from ``file://`` without fetching anything.
 from __future__ import annotations
 
 import json
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -71,13 +72,34 @@ def cell_config(profile, init: str, gain: float | None, activation: str, depth: 
     return two_d(profile, dataset=dataset, init=init, activation=activation, depth=depth, width=32, **params)
 
 
+def _without_seeds(config: RunConfig) -> tuple:
+    return tuple((f.name, getattr(config, f.name)) for f in dataclasses.fields(config) if f.name != "seeds")
+
+
 def grid_cells(profile) -> list[Cell]:
-    """Every cell of the profile's grid, in a fixed order."""
+    """Every cell of the profile's grid, in a fixed order.
+
+    A cell that is a catalogue run but for its seeds (the matrix trains more seeds, for its
+    intervals) takes the catalogue's run, so it is computed once and shows the same numbers.
+    """
+    from .catalogue import build_catalogue, catalogue_configs
+
     grid = GRIDS[profile.explorer]
+    known: dict[tuple, RunConfig] = {}
+    for c in catalogue_configs(build_catalogue(profile)):
+        best = known.get(_without_seeds(c))
+        if best is None or len(c.seeds) > len(best.seeds):
+            known[_without_seeds(c)] = c
     variants = [(i, None) for i in grid.inits] + [(GAIN_INIT, g) for g in grid.gains]
-    return [Cell(init, gain, act, depth, ds, cell_config(profile, init, gain, act, depth, ds))
-            for ds in grid.datasets for act in grid.activations for depth in grid.depths
-            for init, gain in variants]
+    cells = []
+    for ds in grid.datasets:
+        for act in grid.activations:
+            for depth in grid.depths:
+                for init, gain in variants:
+                    config = cell_config(profile, init, gain, act, depth, ds)
+                    config = known.get(_without_seeds(config), config)
+                    cells.append(Cell(init, gain, act, depth, ds, config))
+    return cells
 
 
 def explorer_configs(profile) -> list[RunConfig]:

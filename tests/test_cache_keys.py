@@ -35,6 +35,13 @@ def quick_configs():
     return catalogue_configs(build_catalogue("quick"))
 
 
+def build_configs():
+    """What a quick build runs: the catalogue's configurations and the Explore page's grid."""
+    from initreport.catalogue import get_profile
+    from initreport.explorer import explorer_configs
+    return list(dict.fromkeys(quick_configs() + explorer_configs(get_profile("quick"))))
+
+
 @pytest.fixture()
 def pkg(tmp_path: Path) -> Path:
     """A copy of the initreport package; returns the folder to put on PYTHONPATH."""
@@ -189,7 +196,7 @@ def test_editing_one_initialiser_reruns_exactly_its_runs_in_a_warm_build(pkg, qu
     total_figures = sum(len(e.figures) for e in exps)
     summary = re.search(r"(\d+) runs, (\d+) run, (\d+) cached.*figures (\d+) rendered, (\d+) reused", proc.stdout)
     assert summary, proc.stdout
-    assert [int(g) for g in summary.groups()] == [len(quick_configs()), len(runs), len(quick_configs()) - len(runs),
+    assert [int(g) for g in summary.groups()] == [len(build_configs()), len(runs), len(build_configs()) - len(runs),
                                                   figures, total_figures - figures]
 
 
@@ -212,7 +219,7 @@ def test_editing_one_figure_kind_rerenders_only_that_kind(quick_project, tmp_pat
     assert events.FiguresDone(report.figures_rendered, report.figures_reused) in seen
     # the build reported itself through typed events, stage by stage
     assert [e.stage for e in seen if isinstance(e, events.StageStarted)] == list(events.STAGES)
-    assert events.RunsResolved(len(quick_configs()), len(quick_configs()), 0) in seen
+    assert events.RunsResolved(len(build_configs()), len(build_configs()), 0) in seen
     assert not any(isinstance(e, events.RunFinished) for e in seen)
     assert seen[-1] == events.SiteBuilt(report.site_dir)
 
