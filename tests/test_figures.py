@@ -346,7 +346,7 @@ def test_a_new_kind_is_registered_and_rendered_by_the_same_path(tmp_path, tiny, 
     exp = _exp("tiny-new", [(run.label, run.config) for run in exps[0].runs], ("test_kind_a", "test_kind_b"))
     figs = F.render_experiment(exp, runs["tiny-matrix"], tmp_path / "out")
     assert [f.light for f in figs] == ["tiny-new--test_kind_a--light.svg", "tiny-new--test_kind_b--light.png"]
-    assert figs[0].alt.startswith("Test kind a: He normal, ReLU, digits, zeros, tanh, digits")
+    assert figs[0].alt.startswith("Test kind a: He normal, ReLU, digits, Zeros, tanh, digits")
     for f in figs:
         _check_file(tmp_path / "out" / f.light)
         _check_file(tmp_path / "out" / f.dark)
