@@ -144,6 +144,16 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 
 
+# How the site and the figures name each activation in prose ("ReLU"); the registry names
+# (``relu``) are for code and the command line.
+DISPLAY = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
+
+
+def display_name(name: str) -> str:
+    """The activation's name in prose ("leaky ReLU"); a name not in DISPLAY reads as its words."""
+    return DISPLAY.get(name) or name.replace("_", " ")
+
+
 def get_activation(name: str) -> Activation:
     try:
         return ACTIVATIONS[name]

@@ -24,7 +24,6 @@ cached in-process and shared between experiments.
 
 from __future__ import annotations
 
-import csv
 import functools
 import math
 import os
@@ -35,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from initreport.csvdata import read_table
 from initreport.errors import InitReportError, choice_error
 
 __all__ = [
@@ -408,42 +408,6 @@ def load_dataset(
     raise InitReportError(f"{err}; or give a path to a .csv file") from None
 
 
-def _is_blank(row: list[str]) -> bool:
-    return not row or (len(row) == 1 and not row[0].strip())
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """(line number, fields) of every non-blank row, with readable errors."""
-    rows: list[tuple[int, list[str]]] = []
-    try:
-        with path.open("r", encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh, strict=True)
-            start = 1  # the line a record starts on (a quoted field may span lines)
-            try:
-                for row in reader:
-                    if not _is_blank(row):
-                        rows.append((start, row))
-                    start = reader.line_num + 1
-            except csv.Error as exc:
-                raise InitReportError(
-                    f"CSV file {path}: line {start}: not valid CSV ({exc})"
-                ) from None
-    except UnicodeDecodeError:
-        raise InitReportError(f"CSV file {path} is not UTF-8 text") from None
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        raise InitReportError(f"cannot read CSV file {path}: {reason}") from None
-    return rows
-
-
 def load_csv(
     path: str | os.PathLike,
     *,
@@ -457,117 +421,23 @@ def load_csv(
     mapped to 0..K-1 in sorted order (numeric order when every label is an
     integer) and kept as ``class_names``.  Every other column must be a finite
     number on every row.  Blank lines are ignored.  Any problem raises a
-    one-line ``InitReportError`` naming the line and column.
+    one-line ``InitReportError`` naming the line and column.  The reading and
+    checking is :func:`initreport.csvdata.read_table`.
     """
     fraction = _check_test_fraction(test_fraction)
     path = Path(path)
-    if not path.exists():
-        raise InitReportError(f"CSV file not found: {path}")
-    if not path.is_file():
-        raise InitReportError(f"CSV path is not a file: {path}")
-    rows = _read_rows(path)
-    if not rows:
-        raise InitReportError(f"CSV file {path} is empty")
-
-    header_line, header = rows[0]
-    header = [h.strip() for h in header]
-    if len(header) < 2:
-        raise InitReportError(
-            f"CSV file {path} needs at least 2 columns (features and a label) but the header "
-            f"on line {header_line} has {len(header)}; is it comma-separated?"
-        )
-    for i, h in enumerate(header, start=1):
-        if not h:
-            raise InitReportError(
-                f"CSV file {path}: header on line {header_line}: column {i} has no name"
-            )
-    if all(_looks_numeric(h) for h in header):
-        raise InitReportError(
-            f"CSV file {path}: line {header_line} looks like data, but a header row naming "
-            "the columns is required"
-        )
-    seen: set[str] = set()
-    for h in header:
-        if h in seen:
-            raise InitReportError(f"CSV file {path}: header names column {h!r} twice")
-        seen.add(h)
-
-    if label_column is None:
-        label_idx = len(header) - 1
-    else:
-        if label_column.strip() not in header:
-            raise InitReportError(
-                f"label column {label_column!r} not found in {path}; columns are: "
-                + ", ".join(header)
-            )
-        label_idx = header.index(label_column.strip())
-    label_name = header[label_idx]
-    feature_idx = [i for i in range(len(header)) if i != label_idx]
-
-    data = rows[1:]
-    if not data:
-        raise InitReportError(f"CSV file {path} has a header row but no data rows")
-
-    x = np.empty((len(data), len(feature_idx)), dtype=np.float64)
-    labels: list[str] = []
-    for r, (line, row) in enumerate(data):
-        if len(row) != len(header):
-            raise InitReportError(
-                f"CSV file {path}: line {line} has {len(row)} fields but the header has "
-                f"{len(header)}"
-            )
-        for j, i in enumerate(feature_idx):
-            raw = row[i].strip()
-            where = f"CSV file {path}: line {line}, column {i + 1} ({header[i]!r})"
-            if not raw:
-                raise InitReportError(f"{where}: empty feature value")
-            try:
-                value = float(raw)
-            except ValueError:
-                raise InitReportError(f"{where}: non-numeric value {raw!r}") from None
-            if not math.isfinite(value):
-                raise InitReportError(f"{where}: value {raw!r} is not finite (NaN/Inf)")
-            x[r, j] = value
-        label = row[label_idx].strip()
-        if not label:
-            raise InitReportError(
-                f"CSV file {path}: line {line}, column {label_idx + 1} ({label_name!r}): "
-                "empty label"
-            )
-        labels.append(label)
-
-    try:
-        keys = [int(s) for s in labels]
-        numeric = True
-    except ValueError:
-        keys, numeric = labels, False
-    classes = sorted(set(keys))
-    if len(classes) < 2:
-        raise InitReportError(
-            f"CSV file {path}: label column {label_name!r} has only one class "
-            f"({classes[0]!r}); at least 2 classes are needed"
-        )
-    index = {c: k for k, c in enumerate(classes)}
-    y = np.array([index[k] for k in keys], dtype=np.int64)
-    counts = np.bincount(y, minlength=len(classes))
-    for c, count in zip(classes, counts):
-        if count < MIN_ROWS_PER_CLASS:
-            raise InitReportError(
-                f"CSV file {path}: class {str(c)!r} has {count} row; each class needs at "
-                f"least {MIN_ROWS_PER_CLASS} rows so it appears in both the train and test split"
-            )
-    class_names = tuple(str(c) for c in classes)
-    kind = "integer" if numeric else "string"
+    table = read_table(path, label_column, MIN_ROWS_PER_CLASS)
     return _make_dataset(
         name=path.stem,
         description=(
-            f"{len(data)} rows from {path.name}: {len(feature_idx)} numeric features "
-            f"predicting the {kind} label column {label_name!r} ({len(classes)} classes)."
+            f"{table.n_rows} rows from {path.name}: {len(table.feature_names)} numeric features "
+            f"predicting the {table.label_kind} label column {table.label_name!r} "
+            f"({len(table.class_names)} classes)."
         ),
         source=str(path),
-        x=x,
-        y=y,
+        x=table.x,
+        y=table.y,
         test_fraction=fraction,
-        feature_names=tuple(header[i] for i in feature_idx),
-        class_names=class_names,
+        feature_names=table.feature_names,
+        class_names=table.class_names,
     )

@@ -144,6 +144,8 @@ def _add_weight_statistics(hidden: list, out: dict, weight_parts: list, norms: l
             target["update_ratio"] = np.where(norm_w > 0, lr64 * grad / np.where(norm_w > 0, norm_w, 1), np.nan)
 
 
+# Over 80 lines on purpose: one pass over the layers that fills every statistic from the same
+# forward/backward buffers; split up, each part would recompute or carry them.
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
                      *, members: np.ndarray, n_members: int, groups: list, submit=None,
                      blocks=None) -> dict:

@@ -1,5 +1,8 @@
 """Weight initialisers: one registry of small pure functions, each with its formula and source.
 
+(Over 500 lines on purpose: most of it is the registry table ``_TABLE``, one entry per initialiser
+with its formulas, sources and framework lines; the functions themselves are short.)
+
 Every initialiser has the signature ``(rng, fan_in, fan_out, dtype, *, params) -> ndarray`` and
 returns a kernel of shape ``(fan_in, fan_out)`` (Keras Dense convention; PyTorch stores the
 transpose). Draws are made in float64 from the given ``numpy.random.Generator`` only, then cast,

@@ -30,7 +30,6 @@ figure kind re-renders only that kind, and editing the engine core reruns everyt
 from __future__ import annotations
 
 import dataclasses
-import dis
 import hashlib
 import inspect
 import platform
@@ -40,6 +39,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from .sourcehash import code_names, functions_of, module_attributes
 
 # Bump when the way keys are formed changes, so no entry keyed the old way is ever served.
 KEY_SCHEME = "initreport.keys/2"
@@ -64,39 +65,6 @@ def _is_simple(value) -> bool:
     if isinstance(value, _SIMPLE):
         return True
     return isinstance(value, (tuple, frozenset)) and all(_is_simple(v) for v in value)
-
-
-def _code_names(code: types.CodeType) -> set[str]:
-    """Global (and attribute) names a code object and the code nested in it refer to."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
-
-
-def _functions_of(cls: type):
-    for member in vars(cls).values():
-        if isinstance(member, (staticmethod, classmethod)):
-            member = member.__func__
-        if isinstance(member, property):
-            yield from (f for f in (member.fget, member.fset, member.fdel) if f is not None)
-        elif isinstance(member, types.FunctionType):
-            yield member
-
-
-def _module_attributes(code: types.CodeType, module_names: set[str]) -> set[tuple[str, str]]:
-    """``(module global, attribute)`` pairs the code reads as ``module.attribute``, nested code included."""
-    pairs = set()
-    previous = None
-    for ins in dis.get_instructions(code):
-        if previous is not None and ins.opname in ("LOAD_ATTR", "LOAD_METHOD"):
-            pairs.add((previous, ins.argval))
-        previous = ins.argval if ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and ins.argval in module_names else None
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            pairs |= _module_attributes(const, module_names)
-    return pairs
 
 
 def source_closure(roots: dict[str, object], module: types.ModuleType, follow=()) -> dict[str, str]:
@@ -137,16 +105,16 @@ def source_closure(roots: dict[str, object], module: types.ModuleType, follow=()
             codes.append(obj.__code__)
         elif isinstance(obj, type):
             out[key] = inspect.getsource(obj)
-            codes += [f.__code__ for f in _functions_of(obj)]
+            codes += [f.__code__ for f in functions_of(obj)]
         elif _is_simple(obj):
             out[key] = repr(obj)
         for code in codes:
-            todo += [(mod, n, g[n]) for n in sorted(_code_names(code))
+            todo += [(mod, n, g[n]) for n in sorted(code_names(code))
                      if n in g and not n.startswith("__") and not isinstance(g[n], types.ModuleType)]
             modules = {n for n in code.co_names if isinstance(g.get(n), types.ModuleType) and g[n].__name__ in follow}
             modules |= {n for c in code.co_consts if isinstance(c, types.CodeType) for n in c.co_names
                         if isinstance(g.get(n), types.ModuleType) and g[n].__name__ in follow}
-            for n, attr in sorted(_module_attributes(code, modules)):
+            for n, attr in sorted(module_attributes(code, modules)):
                 target = g[n]
                 if attr in vars(target):
                     todo.append((target, attr, vars(target)[attr]))

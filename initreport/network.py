@@ -73,6 +73,9 @@ def init_stack(members: list[Member], sizes: list[int], dtype) -> tuple[list, li
     return weights, biases
 
 
+# forward and forward_logits share their loop on purpose: forward is the readable reference
+# (kept for backward and the gradient checks), forward_logits the in-place evaluation path;
+# tests/test_network_paths.py checks the two give the same logits.
 def forward(weights, biases, x, act: Activation):
     """Forward pass. Returns (logits, pre_activations, activations).
 
@@ -384,6 +387,8 @@ def train_stack(
                             eval_at=eval_at)
 
 
+# One function on purpose (~120 lines): the fused training loop keeps every buffer and step of
+# an epoch in one scope so the in-place arrays are reused without being passed around.
 def _train_stack(members, data, *, activation, depth, width, epochs, batch_size, momentum, dtype,
                  checkpoints, diag_samples, hist_bins, keep_weights, groups, grid, pool: MemberThreads,
                  on_epoch=None, eval_at=None):

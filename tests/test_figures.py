@@ -346,7 +346,7 @@ def test_a_new_kind_is_registered_and_rendered_by_the_same_path(tmp_path, tiny, 
     exp = _exp("tiny-new", [(run.label, run.config) for run in exps[0].runs], ("test_kind_a", "test_kind_b"))
     figs = F.render_experiment(exp, runs["tiny-matrix"], tmp_path / "out")
     assert [f.light for f in figs] == ["tiny-new--test_kind_a--light.svg", "tiny-new--test_kind_b--light.png"]
-    assert figs[0].alt.startswith("Test kind a: He normal, ReLU, digits, zeros, tanh, digits")
+    assert figs[0].alt.startswith("Test kind a: He normal, ReLU, digits, Zeros, tanh, digits")
     for f in figs:
         _check_file(tmp_path / "out" / f.light)
         _check_file(tmp_path / "out" / f.dark)
@@ -498,11 +498,11 @@ def test_identical_runs_are_said_to_lie_on_each_other(tiny, tmp_path):
     expected = "the twin lies on He normal, ReLU"
     for kind in ("loss_curves", "layer_std", "weight_change"):
         assert expected in figs[kind].caption, (kind, figs[kind].caption)
-        assert "small random" not in figs[kind].caption.split("lies on")[0][-40:], figs[kind].caption
+        assert "Small random" not in figs[kind].caption.split("lies on")[0][-40:], figs[kind].caption
     assert "in both panels" in figs["loss_curves"].caption
     # without the twin nothing is said to lie on anything
     alone = F.render_experiment(exp, [(run, result), different], tmp_path / "alone")
-    assert not any("lies on He normal" in f.caption or "lies on small random" in f.caption for f in alone)
+    assert not any("lies on He normal" in f.caption or "lies on Small random" in f.caption for f in alone)
 
 
 def test_lies_on_tolerance():

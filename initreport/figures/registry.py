@@ -24,6 +24,7 @@ import numpy as np
 from .. import fmt as _fmt_module
 from ..cache import atomic_write
 from ..errors import InitReportError, choice_error
+from ..sourcehash import code_names
 from . import style
 
 FORMATS = ("svg", "png")
@@ -101,14 +102,6 @@ def _module_source(module: types.ModuleType) -> bytes:
     return Path(module.__file__).read_bytes()
 
 
-def _code_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
-
-
 def _is_own(obj, home: str) -> bool:
     """Project code (the initreport package, or the kind's own module) not hashed whole as shared."""
     module = getattr(obj, "__module__", None) or getattr(obj, "__name__", "")
@@ -165,7 +158,7 @@ def _closure(fn: Callable) -> list[str]:
         pieces[(f.__module__, f.__qualname__)] = f"{f.__qualname__}\n{inspect.getsource(f)}"
         scopes = [f.__globals__] + [vars(v) for v in f.__globals__.values()
                                     if isinstance(v, types.ModuleType) and _is_own(v, home)]
-        for name in sorted(n for n in _code_names(f.__code__) if not n.startswith("__")):
+        for name in sorted(n for n in code_names(f.__code__) if not n.startswith("__")):
             for scope in scopes:
                 value = scope.get(name)
                 if _own_function(value, home) is not None:
@@ -190,6 +183,7 @@ def fingerprint(kind) -> str:
     h.update(f"kind {spec.name}\nformat {spec.fmt}\nmatplotlib {matplotlib.__version__}\n".encode())
     for module in (*_SHARED, inspect.getmodule(fingerprint)):
         h.update(b"\0" + module.__name__.encode() + b"\n" + _module_source(module))
+    h.update(b"\0names\n" + style.names_fingerprint().encode())
     for dep in spec.depends:
         if isinstance(dep, types.ModuleType):
             h.update(b"\0" + dep.__name__.encode() + b"\n" + _module_source(dep))

@@ -20,6 +20,8 @@ import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .. import activations, initializers  # noqa: E402
+
 
 HASH_SALT = "initreport"
 WIDTH_IN = 7.0          # a ~700 px content column at 100 dpi
@@ -102,30 +104,36 @@ def finite(xs, ys, positive: bool = False):
 # ---------------------------------------------------------------------------------------
 # Display names (display only: figure code never selects or groups runs by text)
 
-WORDS = {
-    "zeros": "zeros", "constant": "constant", "small_random": "small random",
-    "large_random": "large N(0,1)", "large_uniform": "large U[−3,3]",
-    "large_uniform_positive": "large U[0,1)", "glorot_normal": "Glorot normal",
-    "glorot_uniform": "Glorot uniform", "he_normal": "He normal", "he_uniform": "He uniform",
-    "lecun_normal": "LeCun normal", "lecun_uniform": "LeCun uniform",
-    "xavier_normal_untruncated": "Xavier normal (untruncated)", "scaled_normal": "scaled normal",
-    "relu": "ReLU", "leaky_relu": "leaky ReLU", "tanh": "tanh", "sigmoid": "sigmoid",
-    "digits": "digits", "spirals": "spirals", "circles": "circles", "moons": "moons",
-}
 _KNOBS = ("depth ", "gain ", "width ", "bias ")
+
+
+def _display(word: str) -> str | None:
+    """A registry name's display name: initialisers and activations from their registries."""
+    if word in initializers.INITIALIZERS:
+        return initializers.display_name(word)
+    if word in activations.ACTIVATIONS:
+        return activations.display_name(word)
+    return None
+
+
+def names_fingerprint() -> str:
+    """The display-name tables :func:`pretty` reads (they live outside this module): part of every
+    kind's fingerprint, so renaming an initialiser re-renders the figures that show it."""
+    return repr((sorted(initializers.DISPLAY.items()), sorted(activations.DISPLAY.items())))
 
 
 def pretty(text: str) -> str:
     """Display text for a legend or title: 'he_normal, relu' → 'He normal, ReLU'.
 
-    Registry names (initialisers, activations, datasets) in a run's label or a config value
-    are shown by their display names and 'depth 30' as 'depth = 30'. The result is only ever
-    shown; no figure selects or groups runs by it (they use ``run.config`` and ``run.role``).
+    Registry names of initialisers and activations in a run's label or a config value are
+    shown by their display names (the registries' ``display_name``, as on the pages; datasets
+    and other words with spaces for underscores) and 'depth 30' as 'depth = 30'. The result
+    is only ever shown; no figure selects or groups runs by it (they use ``run.config`` and ``run.role``).
     """
     out = []
     for p in (p.strip() for p in str(text).split(",")):
-        if p in WORDS:
-            out.append(WORDS[p])
+        if (name := _display(p)) is not None:
+            out.append(name)
         elif p.startswith(_KNOBS) and " = " not in p:
             out.append(p.replace(" ", " = ", 1))
         else:

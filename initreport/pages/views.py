@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import re
 
-from .. import fmt, initializers
+from .. import activations, fmt, initializers
 from ..catalogue import Experiment, Run, Verdict
 
 # Status → (admonition type, icon, label). Material styles the four admonition types.
@@ -49,8 +49,6 @@ def cell(text) -> str:
     return esc(text)
 
 
-# How pages name activations and datasets in prose (code names stay in code).
-ACTIVATION_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "leaky ReLU"}
 
 
 def init_name(name: str) -> str:
@@ -59,7 +57,8 @@ def init_name(name: str) -> str:
 
 
 def act_name(name: str) -> str:
-    return ACTIVATION_NAMES.get(name, name.replace("_", " "))
+    """An activation's display name ("ReLU"), from the registry."""
+    return activations.display_name(name)
 
 
 def run_title(exp: Experiment, run: Run) -> str:
