@@ -262,9 +262,6 @@ class MemberThreads:
         return False
 
 
-_HEAP_KEPT = False
-
-
 def keep_heap() -> None:
     """Stop glibc from handing freed temporaries back to the OS (Linux/glibc only; else nothing).
 
@@ -276,10 +273,11 @@ def keep_heap() -> None:
     keeps the memory in the process for reuse; peak memory is unchanged, the process just does
     not shrink after its peak. Numbers are unaffected: only where the bytes live changes.
     """
-    global _HEAP_KEPT
-    if _HEAP_KEPT or not sys.platform.startswith("linux"):
+    # Done once per process. The flag lives on the function, not in a module global: module data
+    # is part of the run keys (keys.py), and a key must not depend on what the process has run.
+    if getattr(keep_heap, "done", False) or not sys.platform.startswith("linux"):
         return
-    _HEAP_KEPT = True
+    keep_heap.done = True
     try:
         libc = ctypes.CDLL("libc.so.6")
         m_trim_threshold, m_mmap_threshold = -1, -3

@@ -238,3 +238,21 @@ def test_editing_one_figure_function_rerenders_only_that_kind_in_a_warm_build(pk
     assert summary, proc.stdout
     assert [int(g) for g in summary.groups()[1:]] == [0, kinds.count("loss_curves"),
                                                       len(kinds) - kinds.count("loss_curves")]
+
+
+def test_keys_do_not_depend_on_what_the_process_has_run():
+    """A Dask worker compares its engine fingerprint after training with the client's: they must agree."""
+    code = """
+import json
+from initreport import keys
+from initreport.runner import RunConfig, run_stack
+before = (keys.engine_fingerprint(), keys.run_key(RunConfig()))
+keys.engine_fingerprint.cache_clear()
+run_stack([RunConfig(epochs=1, seeds=(0,))])
+print(json.dumps([before, (keys.engine_fingerprint(), keys.run_key(RunConfig()))]))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(PACKAGE.parent)})
+    assert proc.returncode == 0, proc.stderr
+    before, after = json.loads(proc.stdout)
+    assert before == after
