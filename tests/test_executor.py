@@ -29,6 +29,7 @@ deep = 3
 variance_depth = 3
 variance_width = 16
 width = 16
+explorer = "none"
 
 [profile.slow]
 base = "quick"
