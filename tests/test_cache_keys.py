@@ -181,22 +181,29 @@ def test_changing_a_dataset_changes_exactly_the_keys_of_its_runs(pkg):
 # --- whole builds ------------------------------------------------------------------------------
 
 
-def test_editing_one_initialiser_reruns_exactly_its_runs_in_a_warm_build(pkg, quick_project, tmp_path):
-    """The Done-when of issue 9: the build's summary line says how many runs were rerun."""
+def warm_build_after_edit(pkg: Path, quick_project, tmp_path: Path, module: str, function: str) -> list[int]:
+    """Edit one function's body in the package copy, rebuild a copy of the warm quick project with it,
+    and return the summary line's counts: runs, run, cached, figures rendered, figures reused."""
     source, _ = quick_project
     project = tmp_path / "project"
     shutil.copytree(source, project, symlinks=True)
-    edit_body(pkg, "initializers.py", "large_uniform")
+    edit_body(pkg, module, function)
     proc = run_py(pkg, "-m", "initreport.cli", "build", "--profile", "quick", "--jobs", "1",
                   "--project-dir", str(project))
     assert proc.returncode == 0, proc.stderr
+    summary = re.search(r"(\d+) runs, (\d+) run, (\d+) cached.*figures (\d+) rendered, (\d+) reused", proc.stdout)
+    assert summary, proc.stdout
+    return [int(g) for g in summary.groups()]
+
+
+def test_editing_one_initialiser_reruns_exactly_its_runs_in_a_warm_build(pkg, quick_project, tmp_path):
+    """The Done-when of issue 9: the build's summary line says how many runs were rerun."""
+    counts = warm_build_after_edit(pkg, quick_project, tmp_path, "initializers.py", "large_uniform")
     runs = indices(lambda c: c.init == "large_uniform")
     exps = build_catalogue("quick")
     figures = sum(len(e.figures) for e in exps if any(r.config.init == "large_uniform" for r in e.runs))
     total_figures = sum(len(e.figures) for e in exps)
-    summary = re.search(r"(\d+) runs, (\d+) run, (\d+) cached.*figures (\d+) rendered, (\d+) reused", proc.stdout)
-    assert summary, proc.stdout
-    assert [int(g) for g in summary.groups()] == [len(build_configs()), len(runs), len(build_configs()) - len(runs),
+    assert counts == [len(build_configs()), len(runs), len(build_configs()) - len(runs),
                                                   figures, total_figures - figures]
 
 
@@ -226,18 +233,9 @@ def test_editing_one_figure_kind_rerenders_only_that_kind(quick_project, tmp_pat
 
 def test_editing_one_figure_function_rerenders_only_that_kind_in_a_warm_build(pkg, quick_project, tmp_path):
     """A real edit of one figure function in a copy of the package: only that kind is re-rendered."""
-    source, _ = quick_project
-    project = tmp_path / "project"
-    shutil.copytree(source, project, symlinks=True)
-    edit_body(pkg, "figures/training.py", "loss_curves")
-    proc = run_py(pkg, "-m", "initreport.cli", "build", "--profile", "quick", "--jobs", "1",
-                  "--project-dir", str(project))
-    assert proc.returncode == 0, proc.stderr
+    counts = warm_build_after_edit(pkg, quick_project, tmp_path, "figures/training.py", "loss_curves")
     kinds = [k for e in build_catalogue("quick") for k in e.figures]
-    summary = re.search(r"(\d+) runs, (\d+) run, .*figures (\d+) rendered, (\d+) reused", proc.stdout)
-    assert summary, proc.stdout
-    assert [int(g) for g in summary.groups()[1:]] == [0, kinds.count("loss_curves"),
-                                                      len(kinds) - kinds.count("loss_curves")]
+    assert counts[1] == 0 and counts[3:] == [kinds.count("loss_curves"), len(kinds) - kinds.count("loss_curves")]
 
 
 def test_keys_do_not_depend_on_what_the_process_has_run():
