@@ -129,9 +129,9 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
 
 def plan_groups(groups: list[list[RunConfig]], jobs: int) -> Plan:
     """Peak memory and wall time of running ``groups`` as :func:`run_catalogue` will."""
-    from .datasets import load_dataset
+    from .datasets import load_split
     in_process = jobs <= 1 or len(groups) <= 1
-    estimates = [estimate(g, load_dataset(g[0].dataset), threads=jobs if in_process else 1) for g in groups]
+    estimates = [estimate(g, load_split(g[0].dataset, g[0].split), threads=jobs if in_process else 1) for g in groups]
     seconds = [e.seconds for e in estimates]
     largest = sorted((e.bytes for e in estimates), reverse=True)
     if in_process:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
@@ -441,3 +441,34 @@ def load_csv(
         feature_names=table.feature_names,
         class_names=table.class_names,
     )
+
+
+#: Held-out splits a run can be evaluated on: the test split, or a validation split carved from
+#: the training split (for choosing learning rates; the test split is never used for that).
+SPLITS = ("test", "validation")
+VALIDATION_FRACTION = 0.2
+VALIDATION_SEED = 20261130
+
+
+def validation_split(data: Dataset) -> Dataset:
+    """The training split minus a stratified validation part (20% of each class, fixed seed),
+    which takes the place of the test split. The test split is not touched."""
+    rng = np.random.default_rng(VALIDATION_SEED)
+    val = []
+    for k in np.unique(data.y_train):
+        idx = np.flatnonzero(data.y_train == k)
+        n = min(max(1, round(VALIDATION_FRACTION * idx.size)), max(idx.size - 1, 1))
+        val.extend(rng.permutation(idx)[:n])
+    val = np.sort(np.array(val, dtype=np.int64))
+    keep = np.setdiff1d(np.arange(data.n_train), val)
+    return replace(data, x_train=_readonly(data.x_train[keep]), y_train=_readonly(data.y_train[keep]),
+                   x_test=_readonly(data.x_train[val]), y_test=_readonly(data.y_train[val]))
+
+
+@functools.lru_cache(maxsize=None)
+def load_split(name: str, split: str = "test") -> Dataset:
+    """A built-in dataset with the held-out split a run is evaluated on (see :data:`SPLITS`)."""
+    if split not in SPLITS:
+        raise choice_error("split", split, SPLITS)
+    data = load_dataset(name)
+    return data if split == "test" else validation_split(data)

@@ -171,11 +171,11 @@ def activation_fingerprint(name: str) -> str:
 
 
 @lru_cache(maxsize=None)
-def dataset_fingerprint(name: str) -> str:
-    """A hash of the arrays the dataset loads (train/test split, standardised), not of its loader's code."""
-    from .datasets import load_dataset
+def dataset_fingerprint(name: str, split: str = "test") -> str:
+    """A hash of the arrays the dataset loads (train/held-out split, standardised), not of its loader's code."""
+    from .datasets import load_split
 
-    data = load_dataset(name)
+    data = load_split(name, split)
     parts = [repr((data.n_classes, data.is_2d))]
     for field in ("x_train", "y_train", "x_test", "y_test"):
         arr = np.ascontiguousarray(getattr(data, field))
@@ -192,7 +192,7 @@ def run_key(config) -> str:
         "run", engine_fingerprint(),
         initializer_fingerprint(config.init),
         activation_fingerprint(config.activation),
-        dataset_fingerprint(config.dataset),
+        dataset_fingerprint(config.dataset, config.split),
         canonical_json(payload),
     )
 

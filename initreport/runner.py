@@ -16,8 +16,8 @@ from threadpoolctl import threadpool_limits
 
 from . import initializers
 from .activations import get_activation
-from .datasets import load_dataset
-from .errors import InitReportError
+from .datasets import SPLITS, load_split
+from .errors import InitReportError, choice_error
 from .network import Member, train_stack
 
 RESULT_SCHEMA = "initreport.result/1"
@@ -54,6 +54,8 @@ class RunConfig:
     checkpoints: tuple = ()          # extra epochs to take diagnostics at (0 and the last always)
     diag_samples: int = 512
     hist_bins: int = 40
+    split: str = "test"              # the held-out split evaluated: "test", or "validation" (carved from
+                                     # the training split, for choosing learning rates; datasets.SPLITS)
 
     def __post_init__(self):
         initializers.get_info(self.init)
@@ -71,6 +73,8 @@ class RunConfig:
             raise InitReportError(f"seeds must be a non-empty list of whole numbers ≥ 0, got {self.seeds!r}")
         if len(set(self.seeds)) != len(self.seeds):
             raise InitReportError(f"seeds must be distinct, got {self.seeds!r}")
+        if self.split not in SPLITS:
+            raise choice_error("split", self.split, SPLITS)
         if self.dtype not in ("float32", "float64"):
             raise InitReportError(f"dtype must be float32 or float64, got {self.dtype!r}")
         if any(not isinstance(c, int) or c < 0 or c > self.epochs for c in self.checkpoints):
@@ -101,13 +105,15 @@ class RunConfig:
     def stack_key(self) -> tuple:
         """Configurations with equal keys train together in one stack."""
         return (self.activation, self.dataset, self.depth, self.width, self.epochs, self.batch_size,
-                self.momentum, self.dtype, self.all_checkpoints, self.diag_samples, self.hist_bins)
+                self.momentum, self.dtype, self.all_checkpoints, self.diag_samples, self.hist_bins, self.split)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["seeds"] = list(self.seeds)
         d["init_params"] = {k: v for k, v in self.init_params}
         d["checkpoints"] = list(self.all_checkpoints)
+        if self.split == "test":        # the default is left out, so keys from before the field stay valid
+            del d["split"]
         return d
 
     def with_(self, **changes) -> "RunConfig":
@@ -226,7 +232,7 @@ def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1, on_ep
     key = configs[0].stack_key()
     if any(c.stack_key() != key for c in configs):
         raise ValueError("run_stack needs configurations with one stack key")
-    data = dataset if dataset is not None else load_dataset(configs[0].dataset)
+    data = dataset if dataset is not None else load_split(configs[0].dataset, configs[0].split)
     bounds = np.cumsum([0] + [len(c.seeds) for c in configs])
     rows = [np.arange(a, b) for a, b in zip(bounds[:-1], bounds[1:])]   # each config's members
     # One BLAS thread: these matmuls are small, and a multi-threaded BLAS spends more time
