@@ -25,6 +25,7 @@ from .cache import ResultCache, atomic_write, canonical_json
 from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
 from .catalogue import build_catalogue, catalogue_configs, judge, validate_catalogue
+from .catalogue.axis import pick_rates, selection_runs
 from .executor import LocalPool as _Pool, make_executor
 from .network import EVAL_SCHEDULE
 from .runner import RunConfig, estimate, group_stacks
@@ -125,6 +126,26 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
     stats.diverged_runs = sum(1 for r in results.values() if r["diverged"])
     stats.seconds = time.perf_counter() - start
     return results, stats
+
+
+def resolve_catalogue(prof, cache: ResultCache, *, force: bool = False, jobs: int = 1,
+                      on_event: events.Callback = events.ignore, ask=None, scheduler: str | None = None):
+    """The catalogue with each depth-axis cell at its chosen learning rate: runs the selection runs
+    (through the cache) and picks the rates (:mod:`initreport.catalogue.axis`).
+    Returns (experiments, {RunConfig: result} of the selection runs, their RunStats)."""
+    chosen = [r.config for r in selection_runs(prof)]
+    on_event(events.StageStarted("runs", len(chosen), f"choosing learning rates: {len(chosen)} runs on the validation "
+                                 f"split{run_plan(chosen, cache, force=force, jobs=jobs, scheduler=scheduler)}"))
+    picked, stats = run_catalogue(chosen, cache, force=force, jobs=jobs, on_event=on_event, ask=ask,
+                                  scheduler=scheduler)
+    return build_catalogue(prof, pick_rates(prof, picked)), picked, stats
+
+
+def merge_stats(first: RunStats, second: RunStats) -> RunStats:
+    """One RunStats for a build's two steps (disjoint sets of runs)."""
+    return RunStats(total=first.total + second.total, cached=first.cached + second.cached, ran=first.ran + second.ran,
+                    diverged_runs=first.diverged_runs + second.diverged_runs, discarded=first.discarded + second.discarded,
+                    seconds=first.seconds + second.seconds, stack_seconds=first.stack_seconds + second.stack_seconds)
 
 
 def plan_groups(groups: list[list[RunConfig]], jobs: int) -> Plan:
@@ -319,22 +340,29 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
         from .settings import load_settings
         settings = load_settings(project_dir)
     prof = settings.profile(profile)
-    experiments = build_catalogue(prof)
-    # Pages, figure kinds, rules, roles and template names checked before any run.
-    validate_catalogue(experiments, project_dir)
-    configs = catalogue_configs(experiments)
-    # The Explore page's grid: the same cache and executor; a cell equal to a catalogue run is that run.
+    # Pages, figure kinds, rules, roles and template names checked before any run (the catalogue's
+    # shape does not depend on the learning rates the selection step picks).
+    validate_catalogue(build_catalogue(prof), project_dir)
     from .explorer import explorer_configs
-    configs = list(dict.fromkeys(configs + explorer_configs(prof)))
     with ProjectLock(project_dir, CACHE_DIR):
         cache = ResultCache(project_dir / CACHE_DIR)
-
         scheduler = scheduler or getattr(settings, "scheduler", None)
-        emit(events.StageStarted("runs", len(configs),
-                                 f"{len(configs)} runs of {len(experiments)} experiments (profile {prof.name}"
-                                 f"{run_plan(configs, cache, force=force, jobs=jobs, scheduler=scheduler)})"))
-        results, stats = run_catalogue(configs, cache, force=force, jobs=jobs, on_event=emit, ask=ask,
-                                       scheduler=scheduler)
+        run = dict(force=force, jobs=jobs, on_event=emit, ask=ask, scheduler=scheduler)
+
+        # Step 1: the depth axis's learning rates, chosen on the validation split (catalogue/axis.py).
+        experiments, picked, first = resolve_catalogue(prof, cache, **run)
+        configs = catalogue_configs(experiments)
+        # The Explore page's grid: the same cache and executor; a cell equal to a catalogue run is that run.
+        configs = list(dict.fromkeys(configs + explorer_configs(prof)))
+
+        # Step 2: everything else (the selection runs are known from step 1).
+        rest = [c for c in configs if c not in picked]
+        emit(events.StageStarted("runs", len(rest),
+                                 f"{len(rest)} runs of {len(experiments)} experiments (profile {prof.name}"
+                                 f"{run_plan(rest, cache, force=force, jobs=jobs, scheduler=scheduler)})"))
+        results, second = run_catalogue(rest, cache, **run)
+        results.update(picked)
+        stats = merge_stats(first, second)
 
         by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
         keys_by_exp = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}

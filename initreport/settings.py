@@ -46,10 +46,13 @@ KNOBS = {
     "variance_width": ("int", "a whole number from 1 to 4096"),
     "width": ("int", "a whole number from 2 to 1024"),
     "description": ("str", "a short text"),
+    "axis_depths": ("int_list", "a non-empty list of distinct whole numbers from 1 to 200"),
+    "axis_epochs": ("int", "a whole number from 1 to 10000"),
+    "selection_seeds": ("seed_list", "a non-empty list of distinct whole numbers ≥ 0 (at most 64)"),
     "explorer": ("choice", "one of: large, none, small (the Explore page's grid)"),
 }
 CHOICES = {"explorer": ("large", "none", "small")}
-LIMITS = {"epochs": (1, 10000), "epochs_2d": (1, 10000), "depth_epochs": (1, 10000), "deep": (1, 200),
+LIMITS = {"axis_epochs": (1, 10000), "epochs": (1, 10000), "epochs_2d": (1, 10000), "depth_epochs": (1, 10000), "deep": (1, 200),
           "variance_depth": (2, 200), "variance_width": (1, 4096), "width": (2, 1024)}
 
 

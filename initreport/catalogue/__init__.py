@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from ..errors import choice_error
 from ..runner import RunConfig
+from .axis import axis_runs, selection_runs
 from .configs import depth_runs, matrix_runs
 from .extras import framework_defaults, zero_sigmoid_moons
 from .heuristics import heuristic_experiments
@@ -49,15 +50,20 @@ def _deep_pair(depth: tuple, depths: tuple) -> tuple[Run, ...]:
                  and r.config.depth in deep)
 
 
-def build_catalogue(profile: str | Profile = "default") -> list[Experiment]:
-    """Every experiment of the profile, in the order the site lists them."""
+def build_catalogue(profile: str | Profile = "default", picks: dict | None = None) -> list[Experiment]:
+    """Every experiment of the profile, in the order the site lists them.
+
+    ``picks``: the learning rate of each depth-axis cell, from :func:`.axis.pick_rates` on the
+    selection runs (:func:`.axis.selection_runs`); without them every cell takes its grid's
+    middle rate (same experiments and runs, other rates: for listing and checks)."""
     p = get_profile(profile) if isinstance(profile, str) else profile
     matrix, depth = matrix_runs(p), depth_runs(p)
+    axis = selection_runs(p) + axis_runs(p, picks)
     pitfalls = pitfall_experiments(p)
     after = next((k + 1 for k, e in enumerate(pitfalls) if e.id == ExpId.ZERO_SIGMOID), len(pitfalls))
     pitfalls[after:after] = [zero_sigmoid_moons(p)]          # beside the circles demonstration
     return (pitfalls + [weight_scale(p)]
-            + heuristic_experiments(p, matrix, _deep_pair(depth, p.depths))
+            + heuristic_experiments(p, matrix, _deep_pair(depth, p.depths), axis)
             + [framework_defaults(p), zero_bias(p), depth_study(p, depth)])
 
 

@@ -33,42 +33,75 @@ def _interval(r: dict) -> str:
     return f"{num(r['estimate'])}, interval [{num(r['ci_low'])}, {num(r['ci_high'])}]"
 
 
-def _relu(deep: list, context: list) -> tuple[list, list]:
+def _init(name: str) -> str:
+    """'He normal (he_normal)': the display name with the code name a reader types."""
+    from ..initializers import display_name
+    return f"{display_name(name)} ({name})"
+
+
+def _act(name: str) -> str:
+    from ..activations import display_name
+    text = display_name(name)
+    return text[:1].upper() + text[1:]
+
+
+def _depths(ds) -> str:
+    ds = sorted(ds)
+    return ", ".join(map(str, ds[:-1])) + (" and " if len(ds) > 1 else "") + str(ds[-1]) if ds else ""
+
+
+def _family(act: str, rows: list) -> tuple[list, list]:
+    """One line for ``act`` from its depth-axis comparisons (the notes' choice ``a`` against ``b``, held-out
+    accuracy, every depth; deciding = the deep ones), and the conditions (depths where they are not separated)."""
+    if not rows:
+        return [], []
+    rows = sorted(rows, key=lambda r: r["depth"])
+    a, b = _init(rows[0]["init_a"]), _init(rows[0]["init_b"])
+    deciding = [r for r in rows if r.get("deciding")]
+    by = {d: [r for r in rows if r["decision"] == d] for d in ("better", "worse", "indistinguishable", "inconclusive")}
+    deepest = deciding[-1] if deciding else rows[-1]
     lines, conditions = [], []
-    better = sorted(r["depth"] for r in deep if r["decision"] == "better")
-    depths = sorted(r["depth"] for r in deep)
-    if better and all(d in better for d in depths if d >= better[0]):
-        shown = [d for d in depths if d >= better[0]]
-        r = next(x for x in deep if x["depth"] == max(depths))
-        where = " and ".join(map(str, shown))
-        lines.append(f"ReLU: use He (he_normal). At {where} hidden layers it trains where √(1/fan-in) stalls "
-                     f"(final training loss, He − √(1/fan-in) at {r['depth']} layers: {_interval(r)}).")
-    elif deep:
-        lines.append("ReLU: He (the notes' choice); this build could not separate it from √(1/fan-in) at "
-                     f"{', '.join(map(str, depths))} hidden layers.")
-    for r in context:
-        word = {"indistinguishable": "indistinguishable from", "better": "better than", "worse": "worse than",
-                "inconclusive": "not separable from"}[r["decision"]]
-        conditions.append(f"At depth {r['depth']} ({r['activation']}, {r['dataset']}), He is {word} "
-                          f"{r['init_b']} on test accuracy ({_interval(r)}).")
+    # From which depth on is a better at every depth tested?
+    from_depth = next((r["depth"] for k, r in enumerate(rows) if all(x["decision"] == "better" for x in rows[k:])),
+                      None)
+    if from_depth is not None and all(r["decision"] == "better" for r in deciding):
+        lines.append(f"{_act(act)}: use {a}. From {from_depth} hidden layers on it beats {b} on test accuracy "
+                     f"({deepest['depth']} layers: {_interval(deepest)}).")
+    elif any(r["decision"] == "better" for r in deciding):
+        good = [r["depth"] for r in deciding if r["decision"] == "better"]
+        lines.append(f"{_act(act)}: {a} beats {b} on test accuracy at {_depths(good)} hidden layers, not at every "
+                     "deep depth tested.")
+    elif any(r["decision"] == "worse" for r in deciding):
+        bad = [r for r in deciding if r["decision"] == "worse"]
+        lines.append(f"{_act(act)}: {b} did better than the notes' choice {a} here ({bad[-1]['depth']} layers: "
+                     f"{_interval(bad[-1])}).")
+    elif all(r["decision"] == "inconclusive" for r in deciding):
+        reasons = sorted({r.get("reason", "") for r in deciding} - {""})
+        lines.append(f"{_act(act)}: no measured answer in deep nets: {'; '.join(reasons) or 'too few seeds'}.")
+    else:
+        lines.append(f"{_act(act)}: {a} or {b}: this build cannot tell them apart in deep nets; {a} is the notes' "
+                     "choice.")
+    same = [r["depth"] for r in by["indistinguishable"]]
+    if same:
+        conditions.append(f"{_act(act)} at {_depths(same)} hidden layers: {a} and {b} are indistinguishable on test "
+                          "accuracy, each at its own tuned learning rate.")
+    worse = [r for r in by["worse"] if not r.get("deciding")]
+    if worse:
+        conditions.append(f"{_act(act)} at {_depths(r['depth'] for r in worse)} hidden layers: {b} did better "
+                          f"({_interval(worse[0])}).")
     return lines, conditions
 
 
-def _xavier(rows: list, act: str) -> tuple[list, list]:
-    if not rows:
-        return [], []
-    decisions = {r["decision"] for r in rows}
-    where = ", ".join(f"{r['dataset']}: {_interval(r)}" for r in rows)
-    if decisions == {"better"}:
-        return [f"{act}: use Glorot (glorot_uniform, Keras' default); it beat He on test accuracy ({where})."], []
-    if "worse" in decisions:
-        return [f"{act}: Glorot is the notes' choice, but He did better on some data here ({where})."], []
-    if decisions == {"inconclusive"}:
-        reasons = sorted({r.get("reason", "") for r in rows} - {""})
-        return [f"{act}: no measured answer: {'; '.join(reasons) or 'too few seeds'}."], []
-    return ([f"{act}: Glorot or He: this build cannot tell them apart; Glorot is the notes' choice and Keras' default."],
-            [f"With {act} at depth {rows[0]['depth']}, Glorot and He are indistinguishable or not separable on test "
-             f"accuracy ({where})."])
+def _common_rate(rows: list) -> list:
+    """The He et al. setting (one common learning rate, training loss): context."""
+    out = []
+    for r in rows:
+        word = {"better": "ends lower than", "worse": "ends higher than", "indistinguishable": "is indistinguishable from",
+                "inconclusive": "cannot be separated from"}[r["decision"]]
+        out.append(f"At one common learning rate ({num(r.get('lr_a', 0))}, He et al.'s setting), a {r['depth']}-layer "
+                   f"ReLU net with {_init(r['init_a'])} {word} {_init(r['init_b'])} on final training loss "
+                   f"({_interval(r)}).")
+    return out
 
 
 def bottom_line(experiments, verdicts: dict) -> BottomLine:
@@ -76,13 +109,11 @@ def bottom_line(experiments, verdicts: dict) -> BottomLine:
     if ExpId.CONCLUSION not in verdicts or not any(e.id == ExpId.CONCLUSION for e in experiments):
         return BottomLine()
     records = list(verdicts[ExpId.CONCLUSION].comparisons)
-    deep = [r for r in records if r.get("deciding") and r.get("init_a") == "he_normal"]
-    context = [r for r in records if not r.get("deciding") and r.get("init_a") == "he_normal"]
-    lines, conditions = _relu(deep, context)
-    for act in ("tanh", "sigmoid"):
-        rows = [r for r in records if r.get("deciding") and r.get("init_a") == "glorot_normal"
-                and r.get("activation") == act]
-        l, c = _xavier(rows, act)
+    axis = [r for r in records if r.get("metric") == "heldout_accuracy"]
+    lines, conditions = [], []
+    for act in ("relu", "leaky_relu", "tanh", "sigmoid"):
+        l, c = _family(act, [r for r in axis if r.get("activation") == act])
         lines += l
         conditions += c
+    conditions += _common_rate([r for r in records if r.get("metric") == "train_loss_after_budget"])
     return BottomLine(tuple(lines), tuple(conditions))

@@ -54,24 +54,34 @@ def _formulas(p: Profile) -> list[Experiment]:
     ]
 
 
-def _choice(p: Profile, matrix: tuple, deep_pair: tuple) -> list[Experiment]:
+def _axis_of(axis: tuple, activations: tuple) -> tuple:
+    """The depth-axis runs (selection and evaluation) of the heuristics' cells for ``activations``."""
+    return tuple(r for r in axis if r.config.activation in activations and r.config.init != "small_random")
+
+
+def _choice(p: Profile, matrix: tuple, deep_pair: tuple, axis: tuple) -> list[Experiment]:
     deep = sorted({r.config.depth for r in deep_pair})
+    depths = ", ".join(map(str, p.axis_depths))
+    tuned = (f"along depth ({depths} hidden layers, {p.axis_epochs} epochs), each (initialiser, activation, depth) "
+             f"at its own learning rate chosen on a validation split, {len(p.cmp_seeds)} paired seeds")
     return [
         Experiment(
             id=ExpId.XAVIER_FOR_TANH, title="Xavier works best with tanh and sigmoid",
             claim="Xavier/Glorot initialisation works best with tanh and sigmoid, keeping the variance of the "
                   "activations consistent across layers.",
             source="Part 2, §5 and §8", page="heuristics/xavier",
-            measure="held-out accuracy of Glorot against He with tanh and sigmoid over paired seeds, on digits and a 2-D set",
-            runs=matrix, rule="xavier_for_tanh", figures=("heatmap",)),
+            measure=f"held-out accuracy of Glorot against He with tanh and sigmoid {tuned}; the depth-4 matrix as context",
+            runs=matrix + _axis_of(axis, ("tanh", "sigmoid")), rule="xavier_for_tanh", figures=("depth_axis", "heatmap")),
         Experiment(
             id=ExpId.HE_FOR_RELU, title="He works best with ReLU and its variants",
             claim="He initialisation works best with ReLU and its variants such as leaky ReLU; a deep ReLU net "
                   "trains with He and stalls with √(1/n_in) (He et al. 2015).",
             source="Part 2, §6 and §8", page="heuristics/he",
-            measure=f"final training loss of deep ReLU nets ({', '.join(map(str, deep))} layers) with He against "
-                    "√(1/n_in); held-out accuracy of He against Glorot on the matrix (context)",
-            runs=matrix + deep_pair, rule="he_for_relu", figures=("heatmap",)),
+            measure=f"held-out accuracy of He against Glorot (√(1/n_in) on these layers) with ReLU and leaky ReLU "
+                    f"{tuned}; at one common learning rate, the final training loss of {', '.join(map(str, deep))}-layer "
+                    "ReLU nets with He against √(1/n_in) (He et al.'s setting, context)",
+            runs=matrix + _axis_of(axis, ("relu", "leaky_relu")) + deep_pair, rule="he_for_relu",
+            figures=("depth_axis", "heatmap")),
         Experiment(
             id=ExpId.KERAS_NAMES, title="Keras names and defaults",
             claim="In Keras the initialiser is chosen with kernel_initializer='he_normal', 'he_uniform', "
@@ -86,13 +96,15 @@ def _choice(p: Profile, matrix: tuple, deep_pair: tuple) -> list[Experiment]:
             claim="Choose the initialiser by the activation function: Xavier/Glorot for tanh and sigmoid, He for "
                   "ReLU.",
             source="Part 2, §8", page="choosing",
-            measure="Glorot against He for tanh and sigmoid (held-out accuracy, matrix), He against √(1/n_in) "
-                    "for deep ReLU nets (final training loss, depth study)",
-            runs=matrix + deep_pair, rule="recommendation", figures=("heatmap",), matrix=True),
+            measure=f"the two claims above together: Glorot against He for tanh and sigmoid, He against Glorot for "
+                    f"ReLU and leaky ReLU, held-out accuracy {tuned}",
+            runs=matrix + _axis_of(axis, ("relu", "leaky_relu", "tanh", "sigmoid")) + deep_pair, rule="recommendation",
+            figures=("depth_axis", "heatmap"), matrix=True),
     ]
 
 
-def heuristic_experiments(p: Profile, matrix: tuple, deep_pair: tuple) -> list[Experiment]:
+def heuristic_experiments(p: Profile, matrix: tuple, deep_pair: tuple, axis: tuple) -> list[Experiment]:
     """The formulas, then the choice by activation (``matrix``: the matrix runs; ``deep_pair``:
-    He and √(1/n_in) at the depth study's deepest depth, role "deep")."""
-    return _formulas(p) + _choice(p, matrix, deep_pair)
+    He and √(1/n_in) at the depth study's deepest depth, role "deep"; ``axis``: the depth axis's
+    selection and evaluation runs, roles "selection" and "axis")."""
+    return _formulas(p) + _choice(p, matrix, deep_pair, axis)

@@ -32,11 +32,17 @@ class Profile:
     # study, small/large random weights, constant and zero weights): at least 8 in the default
     # profile (issue 10). Empty: the same as ``seeds``.
     compare_seeds: tuple = ()
+    explorer: str = "small"  # the Explore page's grid: a key of initreport.explorer.GRIDS
+    # The depth axis of the comparative claims (catalogue/axis.py): its depths, the epochs each
+    # cell trains, and the seeds that choose each cell's learning rate on the validation split
+    # (disjoint from the comparison seeds).
+    axis_depths: tuple = (2, 8)
+    axis_epochs: int = 4
+    selection_seeds: tuple = (100,)
 
     @property
     def cmp_seeds(self) -> tuple:
         return self.compare_seeds or self.seeds
-    explorer: str = "small"  # the Explore page's grid: a key of initreport.explorer.GRIDS
 
 
 PROFILES = {
@@ -47,7 +53,7 @@ PROFILES = {
         sweep_gains=tuple(float(f"{g:.3g}") for g in np.logspace(-3, 1, 13)),
         matrix_datasets=("digits", "spirals"), deep=8, variance_depth=20, variance_width=256,
         compare_seeds=tuple(range(8)),
-        explorer="large",
+        explorer="large", axis_depths=(2, 4, 10, 20), axis_epochs=20,
     ),
     "quick": Profile(
         "quick", "a preview for tests and drafts: 2 seeds, few epochs, a coarse sweep",

@@ -251,3 +251,68 @@ def depth(exp, runs, pal):
     if div:
         caption += " " + div + " Crosses mark depths with a diverged seed."
     return fig, alt, caption
+
+
+# Fixed colour/marker per initialiser on the depth axis, so He and Glorot look the same in every panel.
+_AXIS_ORDER = ("he_normal", "glorot_normal", "small_random")
+
+
+def _axis_values(r) -> list[float]:
+    """Per-seed final test accuracy (diverged seeds count as chance: they are missing in the result)."""
+    return [v for v in (r["final"]["test_accuracy"].get("values") or []) if v is not None and math.isfinite(v)]
+
+
+@register("depth_axis", fmt="svg", phone=True)
+def depth_axis(exp, runs, pal):
+    """Held-out accuracy against depth per activation (one panel each), one line per initialiser,
+    each cell at its own chosen learning rate (role "axis")."""
+    axis = [(run, r) for run, r in runs if run.role == "axis"]
+    acts = list(dict.fromkeys(run.config.activation for run, _ in axis))
+    n = max(1, len(acts))
+    ncols = 1 if narrow() else min(n, 2)
+    nrows = math.ceil(n / ncols)
+    fig, axes = new_fig(2.9 * nrows, ncols=ncols, nrows=nrows, sharey=True)
+    flat = list(axes.ravel())
+    cols = colours(pal)
+    handles: dict = {}
+    bits = []
+    for ax, act in zip(flat, acts):
+        cells: dict = {}
+        for run, r in axis:
+            if run.config.activation == act:
+                cells.setdefault(run.config.init, []).append((run.config.depth, r))
+        for init, items in cells.items():
+            k = _AXIS_ORDER.index(init) if init in _AXIS_ORDER else len(_AXIS_ORDER)
+            items.sort(key=lambda t: t[0])
+            d = [depth for depth, _ in items]
+            vals = [_axis_values(r) for _, r in items]
+            m = [float(np.mean(v)) if v else np.nan for v in vals]
+            (h,) = ax.plot(d, m, color=cols[k % 8], marker=MARKERS[k % 8], linestyle=LINESTYLES[k % 4])
+            ax.fill_between(d, [min(v) if v else np.nan for v in vals], [max(v) if v else np.nan for v in vals],
+                            color=cols[k % 8], alpha=0.15, linewidth=0)
+            handles.setdefault(init, h)
+            if m and math.isfinite(m[-1]):
+                bits.append(f"{pretty(init)} with {pretty(act)}: {fmt.pct(m[-1], 0)} at {d[-1]} layers")
+        chance = 1 / _n_classes(axis[0][0].config.dataset) if axis else 0.1
+        ax.axhline(chance, color=pal["muted"], linewidth=0.8, linestyle=":")
+        ax.set_title(pretty(act))
+        ax.set_xticks(sorted({run.config.depth for run, _ in axis}))
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.set_xlabel("hidden layers")
+    for ax in flat[len(acts):]:
+        ax.set_visible(False)
+    for row in axes:
+        row[0].set_ylabel("test accuracy")
+    legend_below(fig, list(handles.values()), [pretty(i) for i in handles], ncol=len(handles))
+    seeds = sorted({len(run.config.seeds) for run, _ in axis})
+    epochs = sorted({run.config.epochs for run, _ in axis})
+    alt = "Test accuracy against depth, one panel per activation, one line per initialiser; " + "; ".join(bits) + "."
+    caption = (f"Test accuracy after {', '.join(map(str, epochs))} epochs against the number of hidden layers. Each "
+               "point is one (initialiser, activation, depth) cell at its own learning rate, chosen on a validation "
+               f"split (table below); line: mean over {', '.join(map(str, seeds))} seeds, band: min–max over seeds; "
+               "dotted: chance.")
+    div = diverged_text(axis)
+    if div:
+        caption += " " + div
+    return fig, alt, caption

@@ -204,6 +204,24 @@ class ExperimentView:
         """Each run's settings (init, activation, dataset, depth, width, epochs, batch, lr, momentum, seeds)."""
         return settings_rows(self.exp)
 
+    @property
+    def rates(self) -> list[dict]:
+        """The depth axis's learning rate per cell (issue 10): for each (initialiser, activation, depth)
+        with selection runs, the mean validation loss at each rate of the grid and the rate chosen (the
+        rate its "axis" run trained at). Empty for an experiment without a depth axis."""
+        from ..catalogue.axis import selection_table
+        table = selection_table(self.exp.runs, self.results)
+        chosen = {(r.config.init, r.config.activation, r.config.depth): r.config.lr for r in self.exp.select("axis")}
+        rows = []
+        for (init, act, depth), by_lr in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])):
+            grid = sorted(by_lr)
+            pick = chosen.get((init, act, depth))
+            rows.append({"init": init_name(init), "activation": act_name(act), "depth": depth,
+                         "losses": [("diverged" if by_lr[lr] is None else num(by_lr[lr])) for lr in grid],
+                         "grid": [fmt.num(lr) for lr in grid], "chosen": fmt.num(pick) if pick else fmt.MISSING,
+                         "edge": pick is not None and pick in (grid[0], grid[-1])})
+        return rows
+
     def accuracy(self, role: str | None = None, **fields) -> str:
         """The final test accuracy (mean over the seeds) of the one run with this role and config fields."""
         return fmt.pct(self.result(role, **fields)["final"]["test_accuracy"]["mean"])

@@ -58,7 +58,8 @@ class Made:
     def record(self) -> dict:
         s = self.spec
         extra = {"deciding": s.deciding, "prediction": s.prediction.direction, "init_a": s.a.config.init,
-                 "init_b": s.b.config.init, "activation": s.a.config.activation, "dataset": s.a.config.dataset}
+                 "init_b": s.b.config.init, "activation": s.a.config.activation, "dataset": s.a.config.dataset,
+                 "lr_a": s.a.config.lr, "lr_b": s.b.config.lr}
         if s.prediction.margin:
             extra["margin"] = s.prediction.margin
         return comparison_record(self.comparison, depth=s.depth, **extra)

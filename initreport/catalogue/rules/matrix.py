@@ -2,11 +2,13 @@
 conclusion (choose by activation). Each compares two initialisers with an interval
 (:mod:`.compare`), on the metric that matches the claim:
 
-* "works best" (Xavier for tanh and sigmoid): held-out accuracy, Glorot against He, on the
-  technique × activation matrix;
-* "trains / stalls" (a deep ReLU net with He against √(1/fan-in)): the training loss after the
-  budget, at the depth study's deep depths (role "deep"), where the claim lives; the matrix's
-  depth-4 ReLU comparisons are reported as context (they do not decide).
+* "works best": held-out accuracy along the depth axis (:mod:`..axis`: role "axis", each cell at
+  its own learning rate chosen on a validation split, role "selection"); the deep nets decide,
+  the shallow ones are context. Glorot against He for tanh and sigmoid, He against Glorot
+  (= √(1/n_in) on these layers) for ReLU and leaky ReLU;
+* at one common learning rate (He et al.'s setting), He against √(1/fan-in) on the training loss
+  of the depth study's deep ReLU nets (role "deep"): context.
+The matrix (role "matrix", depth 4) feeds the heat map and the recommendation table only.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from ..matrix import recommendation
 from ..model import Experiment, Verdict
 from ..readers import loss_drop
 from .base import results_of, rule
+from ...fmt import num
+from ..axis import DEEP_FROM, deciding_depths
 from .compare import Spec, comparison_verdict, cond, run_families
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
@@ -43,31 +47,63 @@ def _pair(exp: Experiment, a_init: str, b_init: str, act: str, *, deciding: bool
     return specs
 
 
+def axis_pair(exp: Experiment, a_init: str, b_init: str, act: str) -> list[Spec]:
+    """``a_init`` against ``b_init`` with ``act`` along the depth axis (held-out accuracy, each side at its
+    own chosen learning rate): deciding at the deep depths (:func:`..axis.deciding_depths`), context below."""
+    runs = exp.select("axis", init=a_init, activation=act)
+    deciding = deciding_depths(r.config.depth for r in exp.select("axis"))
+    specs = []
+    for a in sorted(runs, key=lambda r: r.config.depth):
+        b = exp.select("axis", init=b_init, activation=act, depth=a.config.depth)
+        if b:
+            specs.append(Spec(a, b[0], "heldout_accuracy", control=a, deciding=a.config.depth in deciding,
+                              depth=a.config.depth))
+    return specs
+
+
 def xavier_specs(exp: Experiment) -> list[Spec]:
-    return [s for act in ("tanh", "sigmoid") for s in _pair(exp, "glorot_normal", "he_normal", act, deciding=True)]
+    """Glorot against He for tanh and sigmoid along the depth axis."""
+    return [s for act in ("tanh", "sigmoid") for s in axis_pair(exp, "glorot_normal", "he_normal", act)]
 
 
 def he_specs(exp: Experiment) -> list[Spec]:
-    """Deciding: He against √(1/fan-in) in the deep ReLU nets (training loss); context: He against
-    Glorot for ReLU and leaky ReLU on the matrix (held-out accuracy)."""
-    deep = []
+    """He against Glorot (= √(1/n_in) on these layers) for ReLU and leaky ReLU along the depth axis; at one
+    common learning rate, He against √(1/fan-in) in the depth study's deep ReLU nets (training loss, context)."""
+    specs = [s for act in ("relu", "leaky_relu") for s in axis_pair(exp, "he_normal", "glorot_normal", act)]
     for he in sorted(exp.select("deep", init="he_normal"), key=lambda r: r.config.depth):
         lecun = exp.select("deep", init="lecun_normal", activation=he.config.activation, depth=he.config.depth)
         if lecun:
-            deep.append(Spec(he, lecun[0], "train_loss_after_budget", control=he, depth=he.config.depth))
-    context = [s for act in ("relu", "leaky_relu") for s in _pair(exp, "he_normal", "glorot_normal", act, deciding=False)]
-    return deep + context
+            specs.append(Spec(he, lecun[0], "train_loss_after_budget", control=he, depth=he.config.depth,
+                              deciding=False))
+    return specs
 
 
-@rule("xavier_for_tanh", roles=("matrix",), numbers=MatrixNumbers)
+def _rates_text(exp: Experiment) -> str:
+    """'learning rates chosen on the validation split: he_normal, relu: 0.03 at depth 2, 0.01 at 20; ...'."""
+    rows: dict = {}
+    for r in exp.select("axis"):
+        rows.setdefault((r.config.init, r.config.activation), []).append((r.config.depth, r.config.lr))
+    parts = [f"{init}, {act}: " + ", ".join(f"{num(lr)} at depth {d}" for d, lr in sorted(v))
+             for (init, act), v in rows.items()]
+    return "learning rates chosen on the validation split: " + "; ".join(parts) if parts else ""
+
+
+_PROTOCOL = ("along depth; each (initialiser, activation, depth) cell trains at the learning rate, from a grid of "
+             "four, with the lowest validation loss (a fifth of the training split held out, one selection seed "
+             "disjoint from the comparison seeds; the test split is never used for it), then the comparison seeds "
+             "train at that rate. ")
+
+
+@rule("xavier_for_tanh", roles=("matrix", "axis", "selection"), numbers=MatrixNumbers)
 def rule_xavier_for_tanh(exp: Experiment, res: dict) -> Verdict:
     matrix = results_of(exp, res, "matrix")
     made = run_families(res, xavier_specs(exp))
-    detail = ("Rule: \"works best\" is read as held-out accuracy. For tanh and sigmoid on every matrix dataset, "
-              "glorot_normal is compared with he_normal (same seeds, same learning rate); confirmed when Glorot is "
-              "better in every comparison, partly when in some, inconclusive when the intervals cannot tell them "
-              "apart or Glorot itself does not train.")
-    return comparison_verdict(made, "", detail, MatrixNumbers(recommendation(matrix)))
+    detail = ("Rule: \"works best\" is read as held-out accuracy, tested " + _PROTOCOL + "For tanh and sigmoid, "
+              "glorot_normal is compared with he_normal at every depth; the deep nets (from "
+              f"{DEEP_FROM} hidden layers on) decide, the shallower ones are context. Confirmed when Glorot is "
+              "better in every deciding comparison, partly when in some, inconclusive when the intervals cannot tell "
+              "them apart or Glorot itself does not train.")
+    return comparison_verdict(made, _rates_text(exp), detail, MatrixNumbers(recommendation(matrix)))
 
 
 @dataclass(frozen=True)
@@ -85,25 +121,25 @@ def _deepest_drops(exp: Experiment, res: dict) -> tuple[float, float, int]:
     return loss_drop(res[he]), loss_drop(res[lecun]), deepest
 
 
-@rule("he_for_relu", roles=("matrix", "deep"), numbers=HeForReluNumbers)
+@rule("he_for_relu", roles=("matrix", "axis", "selection", "deep"), numbers=HeForReluNumbers)
 def rule_he_for_relu(exp: Experiment, res: dict) -> Verdict:
     made = run_families(res, he_specs(exp))
     depths = sorted({r.config.depth for r in exp.select("deep")})
-    detail = (f"Rule: the claim is about deep ReLU nets (He et al. 2015), so it is decided at the depth study's "
-              f"deep depths ({', '.join(map(str, depths))} hidden layers, one common learning rate): He is compared "
-              "with √(1/fan-in) (lecun_normal) on the final training loss (\"trains / stalls\"); confirmed when He "
-              "ends lower at every one of these depths. The depth-4 matrix comparisons of He with Glorot on "
-              "held-out accuracy are context: they do not decide.")
+    detail = ("Rule: \"works best\" is read as held-out accuracy, tested " + _PROTOCOL + "For ReLU and leaky "
+              "ReLU, he_normal is compared with glorot_normal (on these 64-wide layers σ = √(1/n_in), LeCun's scale) "
+              f"at every depth; the deep nets (from {DEEP_FROM} hidden layers on) decide. Context: at one common "
+              f"learning rate, as in He et al. 2015, He against √(1/fan-in) on the final training loss at "
+              f"{', '.join(map(str, depths))} hidden layers (the depth study).")
     he_drop, lecun_drop, deepest = _deepest_drops(exp, res)
     numbers = HeForReluNumbers(recommendation(results_of(exp, res, "matrix")), he_drop, lecun_drop, deepest)
-    return comparison_verdict(made, "", detail, numbers)
+    return comparison_verdict(made, _rates_text(exp), detail, numbers)
 
 
-@rule("recommendation", roles=("matrix", "deep"), numbers=MatrixNumbers)
+@rule("recommendation", roles=("matrix", "axis", "selection", "deep"), numbers=MatrixNumbers)
 def rule_recommendation(exp: Experiment, res: dict) -> Verdict:
     made = run_families(res, xavier_specs(exp) + he_specs(exp))
     detail = ("Rule: the union of the two claims' comparisons, Holm-corrected together: Glorot against He for "
-              "tanh and sigmoid (held-out accuracy, every matrix dataset), He against √(1/fan-in) for deep ReLU nets "
-              "(final training loss at the depth study's deep depths); confirmed when every one goes the notes' "
-              "way, partly when some do.")
-    return comparison_verdict(made, "", detail, MatrixNumbers(recommendation(results_of(exp, res, "matrix"))))
+              "tanh and sigmoid, He against Glorot for ReLU and leaky ReLU, held-out accuracy, tested " + _PROTOCOL
+              + f"The deep nets (from {DEEP_FROM} hidden layers on) decide; confirmed when every deciding comparison "
+              "goes the notes' way, partly when some do.")
+    return comparison_verdict(made, _rates_text(exp), detail, MatrixNumbers(recommendation(results_of(exp, res, "matrix"))))
