@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 import re
 
-from initreport.build import CACHE_DIR, run_catalogue
+from initreport.build import CACHE_DIR, resolve_catalogue, run_catalogue
 from initreport.cache import ResultCache
-from initreport.catalogue import build_catalogue, catalogue_configs, get_profile, judge
+from initreport.catalogue import catalogue_configs, get_profile, judge
 from initreport.catalogue.bottom_line import BottomLine
 from initreport.keys import run_key
 from initreport.pages.render import render_pages
@@ -27,9 +27,9 @@ def _blocks(rendered: dict) -> tuple[str, str]:
 def test_home_and_choosing_show_one_bottom_line(quick_project):
     project, _ = quick_project
     prof = get_profile("quick")
-    experiments = build_catalogue(prof)
+    experiments, _, first = resolve_catalogue(prof, ResultCache(project / CACHE_DIR))
     results, _ = run_catalogue(catalogue_configs(experiments), ResultCache(project / CACHE_DIR), jobs=1)
-    assert _.ran == 0                                   # everything came from the quick build's cache
+    assert _.ran == 0 and first.ran == 0                # everything came from the quick build's cache
     by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
     keys = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}
     verdicts = {e.id: judge(e, by_exp[e.id]) for e in experiments}

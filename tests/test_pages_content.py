@@ -21,9 +21,11 @@ def built(quick_project):
     from initreport.build import run_catalogue
 
     project, _ = quick_project
-    exps = build_catalogue("quick")
+    from initreport.build import resolve_catalogue
+    from initreport.catalogue import get_profile
+    exps, _, first = resolve_catalogue(get_profile("quick"), ResultCache(project / CACHE_DIR))
     results, stats = run_catalogue(catalogue_configs(exps), ResultCache(project / CACHE_DIR))
-    assert stats.ran == 0
+    assert stats.ran == 0 and first.ran == 0
     docs = {p.relative_to(project / "docs").as_posix(): p.read_text(encoding="utf-8")
             for p in (project / "docs").rglob("*.md")}
     return exps, results, docs

@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from initreport.catalogue import ExpId, build_catalogue, get_experiment, get_profile, judge
+from initreport.catalogue.axis import deciding_depths
 from initreport.catalogue.bottom_line import BottomLine, bottom_line
 from initreport.protocol import experiment_record, validate_verdicts
 
@@ -22,6 +23,8 @@ SAME_A = [0.88, 0.92, 0.90, 0.91, 0.89, 0.93, 0.87, 0.90]
 SAME_B = SAME_A[::-1]
 PROFILE = replace(get_profile("quick"), compare_seeds=SEEDS)
 CATALOGUE = build_catalogue(PROFILE)
+DEEP = deciding_depths(PROFILE.axis_depths)            # the axis depths where "deep" claims are decided
+SHALLOW = tuple(d for d in PROFILE.axis_depths if d not in DEEP)
 
 
 def stat(values):
@@ -86,10 +89,13 @@ def test_xavier_for_tanh_outcomes():
     exp = get_experiment(CATALOGUE, ExpId.XAVIER_FOR_TANH)
     better = judge(exp, results_for(exp, glorot_normal={"acc": 0.95, "spread": 0.005},
                                     he_normal={"acc": 0.90, "spread": 0.005}))
-    assert statuses_and_decisions(better) == ("confirmed", ["better"] * 4)
+    assert statuses_and_decisions(better) == ("confirmed", ["better"] * 2 * len(DEEP))   # tanh, sigmoid × deep depths
+    assert {c["depth"] for c in better.comparisons if c["deciding"]} == set(DEEP)
+    assert {c["depth"] for c in better.comparisons if not c["deciding"]} == set(SHALLOW)
+    assert all(c["metric"] == "heldout_accuracy" and "lr_a" in c for c in better.comparisons)
     worse = judge(exp, results_for(exp, glorot_normal={"acc": 0.85, "spread": 0.005},
                                    he_normal={"acc": 0.92, "spread": 0.005}))
-    assert statuses_and_decisions(worse) == ("refuted", ["worse"] * 4)
+    assert statuses_and_decisions(worse) == ("refuted", ["worse"] * 2 * len(DEEP))
     same = judge(exp, results_for(exp, glorot_normal={"acc": SAME_A}, he_normal={"acc": SAME_B}))
     assert same.status == "inconclusive"
     assert set(statuses_and_decisions(same)[1]) == {"indistinguishable"}
@@ -112,24 +118,34 @@ def test_a_control_that_does_not_train_makes_the_comparison_inconclusive():
 
 # ---------------------------------------------------------------- he-for-relu (deep: training loss)
 
-def test_he_for_relu_decides_at_depth_and_reports_depth_4_as_context():
+def test_he_for_relu_decides_on_the_deep_axis_and_reports_the_rest_as_context():
     exp = get_experiment(CATALOGUE, ExpId.HE_FOR_RELU)
-    deep = max(r.config.depth for r in exp.select("deep"))
-    assert deep >= 20
-    ok = judge(exp, results_for(exp, **{f"he_normal|relu|{deep}|64": {"end": 0.4, "spread": 0.05},
-                                        f"lecun_normal|relu|{deep}|64": {"end": 2.3, "spread": 0.001},
-                                        "he_normal": {"acc": SAME_A}, "glorot_normal": {"acc": SAME_B}}))
+    deep = max(DEEP)
+    common = max(r.config.depth for r in exp.select("deep"))
+    # He better than Glorot in the deep axis nets; the same in shallow ones; the common-rate pair as He et al.
+    over = {f"he_normal|{act}|{d}|64": {"acc": 0.95, "spread": 0.005} for act in ("relu", "leaky_relu") for d in DEEP}
+    over.update({f"glorot_normal|{act}|{d}|64": {"acc": 0.60, "spread": 0.005} for act in ("relu", "leaky_relu")
+                 for d in DEEP})
+    over.update({f"he_normal|relu|{common}|64": {"end": 0.4, "spread": 0.05},
+                 f"lecun_normal|relu|{common}|64": {"end": 2.3, "spread": 0.001},
+                 "he_normal": {"acc": SAME_A}, "glorot_normal": {"acc": SAME_B}})
+    ok = judge(exp, results_for(exp, **over))
     assert ok.status == "confirmed"
     deciding = [c for c in ok.comparisons if c["deciding"]]
-    assert [(c["metric"], c["depth"], c["decision"]) for c in deciding] == [("train_loss_after_budget", deep, "better")]
+    assert sorted((c["activation"], c["depth"], c["metric"], c["decision"]) for c in deciding) == sorted(
+        (act, d, "heldout_accuracy", "better") for act in ("relu", "leaky_relu") for d in DEEP)
     context = [c for c in ok.comparisons if not c["deciding"]]
-    assert context and {c["depth"] for c in context} == {4}
-    assert {c["decision"] for c in context} == {"indistinguishable"}
-    stalls_too = judge(exp, results_for(exp, **{f"he_normal|relu|{deep}|64": {"end": 2.28, "spread": 0.001}}))
+    assert {(c["metric"], c["depth"]) for c in context} == (
+        {("heldout_accuracy", d) for d in SHALLOW} | {("train_loss_after_budget", common)})
+    assert {c["decision"] for c in context if c["metric"] == "heldout_accuracy"} == {"indistinguishable"}
+    # He itself does not train in the deep nets: the comparisons say nothing
+    stalls = dict(over, **{f"he_normal|{act}|{d}|64": {"acc": 0.95, "spread": 0.005, "end": 2.28}
+                           for act in ("relu", "leaky_relu") for d in DEEP})
+    stalls_too = judge(exp, results_for(exp, **stalls))
     assert stalls_too.status == "inconclusive" and "does not train" in stalls_too.reason
-    opposite = judge(exp, results_for(exp, **{f"he_normal|relu|{deep}|64": {"end": 1.0, "spread": 0.05},
-                                              f"lecun_normal|relu|{deep}|64": {"end": 0.3, "spread": 0.05}}))
-    assert opposite.status == "refuted"
+    opposite = dict(over, **{f"glorot_normal|{act}|{deep}|64": {"acc": 0.99, "spread": 0.002}
+                             for act in ("relu", "leaky_relu")})
+    assert judge(exp, results_for(exp, **opposite)).status == "refuted"
 
 
 # ---------------------------------------------------------------- large-relu: stall against instability
@@ -228,15 +244,28 @@ def test_verdict_records_follow_the_public_schema():
 
 def test_bottom_line_from_the_conclusion():
     exp = get_experiment(CATALOGUE, ExpId.CONCLUSION)
-    deep = max(r.config.depth for r in exp.select("deep"))
-    res = results_for(exp, **{f"he_normal|relu|{deep}|64": {"end": 0.4, "spread": 0.05},
-                              f"lecun_normal|relu|{deep}|64": {"end": 2.3, "spread": 0.001},
-                              "he_normal": {"acc": SAME_A}, "glorot_normal": {"acc": SAME_B}})
-    bl = bottom_line([exp], {exp.id: judge(exp, res)})
+    common = max(r.config.depth for r in exp.select("deep"))
+    over = {f"he_normal|relu|{d}|64": {"acc": 0.95, "spread": 0.005} for d in DEEP}
+    over.update({f"glorot_normal|relu|{d}|64": {"acc": 0.60, "spread": 0.005} for d in DEEP})
+    over.update({f"glorot_normal|sigmoid|{d}|64": {"acc": 0.70, "spread": 0.005} for d in DEEP})
+    over.update({f"he_normal|sigmoid|{d}|64": {"acc": 0.90, "spread": 0.005} for d in DEEP})
+    over.update({f"he_normal|relu|{common}|64": {"end": 0.4, "spread": 0.05},
+                 f"lecun_normal|relu|{common}|64": {"end": 2.3, "spread": 0.001},
+                 "he_normal": {"acc": SAME_A}, "glorot_normal": {"acc": SAME_B}})
+    bl = bottom_line([exp], {exp.id: judge(exp, results_for(exp, **over))})
     assert isinstance(bl, BottomLine)
-    assert bl.lines[0].startswith(f"ReLU: use He (he_normal). At {deep} hidden layers it trains where √(1/fan-in) stalls")
-    assert any("At depth 4 (relu, digits), He is indistinguishable from glorot_normal" in c for c in bl.conditions)
-    assert any(line.startswith("tanh: Glorot or He") for line in bl.lines)
+    relu = next(line for line in bl.lines if line.startswith("ReLU:"))
+    assert relu.startswith(f"ReLU: use He normal (he_normal). From {min(DEEP)} hidden layers on it beats Glorot normal")
+    assert any(line.startswith("Tanh: Glorot normal (glorot_normal) or He normal (he_normal): this build cannot tell")
+               for line in bl.lines)
+    assert any(line.startswith("Sigmoid: He normal (he_normal) did better than the notes' choice") for line in bl.lines)
+    shallow = ", ".join(map(str, SHALLOW))
+    assert any(c.startswith(f"ReLU at {shallow} hidden layers: He normal (he_normal) and Glorot normal (glorot_normal) "
+                            "are indistinguishable") for c in bl.conditions)
+    assert any(f"a {common}-layer ReLU net with He normal (he_normal) ends lower than LeCun normal" in c
+               for c in bl.conditions)
+    assert not any("_" in word and word.isidentifier() for line in bl.lines for word in line.split()
+                   if not word.startswith("("))                  # code names only in parentheses
     assert bottom_line([], {}) == BottomLine()
     assert math.isfinite(len(bl.as_dict()["lines"]))
 

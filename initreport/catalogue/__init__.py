@@ -45,7 +45,8 @@ def _deep_pair(depth: tuple, depths: tuple) -> tuple[Run, ...]:
     """He and √(1/n_in) with ReLU at the depth study's deep depths (from DEEP_FROM layers on, or its
     deepest depth when it has none that deep), as the "deep" runs of he-for-relu and the conclusion."""
     deep = {d for d in depths if d >= DEEP_FROM} or {max(depths)}
-    return tuple(Run("deep", r.config, f"{r.config.init}, relu, depth {r.config.depth}") for r in depth
+    return tuple(Run("deep", r.config, f"{r.config.init}, relu, depth {r.config.depth}, common rate {r.config.lr:g}")
+                 for r in depth
                  if r.config.init in ("he_normal", "lecun_normal") and r.config.activation == "relu"
                  and r.config.depth in deep)
 
