@@ -60,7 +60,7 @@ def build_catalogue(profile: str | Profile = "default", picks: dict | None = Non
     p = get_profile(profile) if isinstance(profile, str) else profile
     matrix, depth = matrix_runs(p), depth_runs(p)
     axis = selection_runs(p) + axis_runs(p, picks)
-    pitfalls = pitfall_experiments(p)
+    pitfalls = pitfall_experiments(p, axis)
     after = next((k + 1 for k, e in enumerate(pitfalls) if e.id == ExpId.ZERO_SIGMOID), len(pitfalls))
     pitfalls[after:after] = [zero_sigmoid_moons(p)]          # beside the circles demonstration
     return (pitfalls + [weight_scale(p)]

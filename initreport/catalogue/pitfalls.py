@@ -51,7 +51,11 @@ def _zero(p: Profile) -> list[Experiment]:
     ]
 
 
-def _small(p: Profile) -> list[Experiment]:
+def _small(p: Profile, axis: tuple = ()) -> list[Experiment]:
+    def on_axis(act, ref):
+        """The depth axis's cells of small random and ``ref`` with ``act`` (selection and evaluation runs)."""
+        return tuple(r for r in axis if r.config.activation == act and r.config.init in ("small_random", ref))
+
     def deep(init, act):
         return Run("subject" if init == "small_random" else "reference",
                    digits(p, init=init, activation=act, depth=p.deep, seeds=p.cmp_seeds), f"{init}, {act}")
@@ -64,7 +68,7 @@ def _small(p: Profile) -> list[Experiment]:
             source="Part 1, §4C; part 2, §2", page="pitfalls/small-random",
             measure="activation std per layer at initialisation, back-propagated gradient std per layer, loss after "
                     "training",
-            runs=(deep("small_random", "tanh"), deep("glorot_uniform", "tanh")),
+            runs=(deep("small_random", "tanh"), deep("glorot_uniform", "tanh")) + on_axis("tanh", "glorot_normal"),
             rule="vanishing", figures=("layer_std", "activation_hist", "gradient_hist", "loss_curves")),
         Experiment(
             id=ExpId.SMALL_SIGMOID, title="Small random weights with sigmoid: vanishing gradients in deep nets",
@@ -72,7 +76,7 @@ def _small(p: Profile) -> list[Experiment]:
                   "through the layers and training is very slow or does not happen.",
             source="Part 1, §4C", page="pitfalls/small-random",
             measure="activation and gradient std per layer, loss after training",
-            runs=(deep("small_random", "sigmoid"), deep("glorot_uniform", "sigmoid")),
+            runs=(deep("small_random", "sigmoid"), deep("glorot_uniform", "sigmoid")) + on_axis("sigmoid", "glorot_normal"),
             rule="vanishing", figures=("layer_std", "activation_hist", "gradient_hist", "loss_curves")),
         Experiment(
             id=ExpId.SMALL_RELU, title="Small random weights with ReLU: less vanishing, but very slow training",
@@ -84,7 +88,7 @@ def _small(p: Profile) -> list[Experiment]:
                       "small_random, relu"),
                   Run("reference", digits(p, init="he_normal", activation="relu", seeds=p.cmp_seeds), "he_normal, relu"),
                   Run("contrast", digits(p, init="small_random", activation="tanh", seeds=p.cmp_seeds),
-                      "small_random, tanh")),
+                      "small_random, tanh")) + on_axis("relu", "he_normal"),
             rule="slow_relu", figures=("loss_curves", "layer_std")),
     ]
 
@@ -118,9 +122,10 @@ def _large(p: Profile) -> list[Experiment]:
     ]
 
 
-def pitfall_experiments(p: Profile) -> list[Experiment]:
-    """Zero, constant, small and large random weights, in the order the site lists them."""
-    return _zero(p) + _small(p) + _large(p)
+def pitfall_experiments(p: Profile, axis: tuple = ()) -> list[Experiment]:
+    """Zero, constant, small and large random weights, in the order the site lists them (``axis``: the
+    depth axis's runs, :mod:`.axis`; the small-random claims are decided along it)."""
+    return _zero(p) + _small(p, axis) + _large(p)
 
 
 def zero_bias(p: Profile) -> Experiment:
