@@ -216,15 +216,19 @@ def test_constant_wide_worse_than_one_unit_supports_the_claim():
 def test_small_sigmoid_inconclusive_when_glorot_fails_too():
     exp = get_experiment(CATALOGUE, ExpId.SMALL_SIGMOID)
     shrinking = [{"activation_std": 0.1 ** k, "gradient_std": 0.1 ** (5 - k)} for k in range(exp.runs[0].config.depth)]
-    v = judge(exp, results_for(exp, small_random={"end": 2.3, "spread": 0.001, "layers": shrinking},
-                               glorot_uniform={"end": 2.29, "spread": 0.001}))
+
+    def judged(small, glorot):
+        # Glorot normal on the depth axis (it decides), Glorot uniform in the fixed-rate pair the figures show
+        return judge(exp, results_for(exp, small_random=small, glorot_uniform=glorot, glorot_normal=glorot))
+
+    v = judged({"end": 2.3, "spread": 0.001, "layers": shrinking}, {"end": 2.29, "spread": 0.001})
     assert v.status == "inconclusive"
-    assert "the control glorot_uniform, sigmoid does not train" in v.reason
-    v = judge(exp, results_for(exp, small_random={"end": 2.3, "spread": 0.001, "layers": shrinking},
-                               glorot_uniform={"end": 0.3, "spread": 0.02}))
+    assert "the control glorot_normal, sigmoid does not train" in v.reason
+    v = judged({"end": 2.3, "spread": 0.001, "layers": shrinking}, {"end": 0.3, "spread": 0.02})
     assert v.status == "confirmed"
-    v = judge(exp, results_for(exp, small_random={"end": SAME_A, "layers": shrinking},
-                               glorot_uniform={"end": SAME_B}))
+    assert {c["depth"] for c in v.comparisons if c["deciding"]} == set(DEEP)
+    assert all(c["init_a"] == "glorot_normal" and c["init_b"] == "small_random" for c in v.comparisons if c["deciding"])
+    v = judged({"end": SAME_A, "layers": shrinking}, {"end": SAME_B})
     assert v.status == "inconclusive"      # trains as well: indistinguishable (the shrinkage alone decides nothing)
 
 
@@ -295,12 +299,15 @@ def test_slow_relu_counts_never_reached_as_the_budget_plus_one():
     decay = [{"gradient_std": 1.0}] * 3
     v = judge(exp, results_for(exp, small_random={"end": 2.0, "spread": 0.01, "layers": decay},
                                he_normal={"end": 0.1, "spread": 0.01}))
-    c = v.comparisons[0]
-    assert c["metric"] == "epochs_to_target" and c["decision"] == "better"
-    epochs = exp.runs[0].config.epochs
-    assert c["estimate"] < 0 and c["estimate"] >= -(epochs + 1)
+    deciding = [c for c in v.comparisons if c["deciding"]]
+    assert {c["depth"] for c in deciding} == set(PROFILE.axis_depths)      # every depth of the axis decides
+    epochs = exp.select("axis")[0].config.epochs
+    for c in deciding:
+        assert c["metric"] == "epochs_to_target" and c["decision"] == "better"
+        assert c["estimate"] < 0 and c["estimate"] >= -(epochs + 1)
     v = judge(exp, results_for(exp, small_random={"end": 0.1, "spread": 0.01}, he_normal={"end": 0.1, "spread": 0.01}))
-    assert v.status in ("inconclusive", "partly confirmed") and v.comparisons[0]["decision"] == "indistinguishable"
+    assert v.status in ("inconclusive", "partly confirmed")
+    assert {c["decision"] for c in v.comparisons if c["deciding"]} == {"indistinguishable"}
 
 
 def test_saturation_needs_the_glorot_control_to_train():
