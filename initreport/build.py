@@ -228,10 +228,11 @@ def render_figures(experiments: list, results: dict, cache_root: Path, jobs: int
     slots: dict[tuple[str, str], dict] = {}
     todo = []
     base, name = cache_root.parent, cache_root.name
+    from .figures.registry import kind_runs
     for exp in experiments:
-        runs = exp_runs(exp)
-        described = [(r.role, r.label, run_key(r.config)) for r in runs]
         for kind in exp.figures:
+            runs = kind_runs(kind, exp_runs(exp))
+            described = [(r.role, r.label, run_key(r.config)) for r in runs]
             folder = inside(base, f"{name}/figures/{figure_key(exp, kind, described)}")
             hit = _cached_figure(folder)
             if hit is not None:

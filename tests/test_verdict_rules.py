@@ -180,6 +180,26 @@ def test_large_relu_unstable_stall_and_control():
     assert v.status == "inconclusive" and "he_normal, relu does not train" in v.reason
 
 
+def test_large_relu_instability_is_a_share_of_the_learning_rate_sweep():
+    exp = get_experiment(CATALOGUE, ExpId.LARGE_RELU)
+    e = exp.runs[0].config.epochs
+    rates = sorted({r.config.lr for r in exp.select(init="large_random")})
+    assert len(rates) >= 3 and len(exp.select("rates", init="he_normal")) == len(rates) - 1
+    growing = [{"activation_std": 2.0 ** k} for k in range(4)]
+    res = results_for(exp, large_random={"curve": _spiky(e), "layers": growing},
+                      large_uniform={"curve": _spiky(e), "layers": growing},
+                      large_uniform_positive={"curve": _spiky(e), "layers": growing})
+    # large_random is unstable only at the largest rate: a share of 1/len(rates) on every seed
+    for run in exp.select(init="large_random"):
+        if run.config.lr != max(rates):
+            res[run] = result(run, layers=growing)
+    v = judge(exp, res)
+    c = next(c for c in v.comparisons if c["metric"] == "instability" and c["init_b"] == "large_random")
+    assert math.isclose(c["estimate"], -1 / len(rates), rel_tol=1e-9)     # He − large: He is never unstable
+    assert c["decision"] == "better"
+    assert all(f"{lr:g}" in v.detail for lr in rates)
+
+
 # ---------------------------------------------------------------- constant: "more units do not help" is one-sided
 
 def test_constant_wide_worse_than_one_unit_supports_the_claim():

@@ -94,6 +94,9 @@ def _small(p: Profile, axis: tuple = ()) -> list[Experiment]:
 
 
 LARGE_INITS = ("large_uniform_positive", "large_uniform", "large_random")
+# Instability is a property over learning rates: the large-weights ReLU claim is measured over this sweep
+# (the figures show the runs at the common rate only).
+RATE_SWEEP = (0.001, 0.003, 0.01, 0.03)
 
 
 def _large(p: Profile) -> list[Experiment]:
@@ -116,8 +119,13 @@ def _large(p: Profile) -> list[Experiment]:
             claim="ReLU does not saturate, so large weights give large activations and very large gradients; the "
                   "updates overshoot and training is unstable and fails to converge.",
             source="Part 1, §4D; part 2, §2", page="pitfalls/large-random",
-            measure="activation std growth per layer, loss spikes, seeds that diverge (NaN/Inf)",
-            runs=tuple(run(init, "relu") for init in LARGE_INITS + ("he_normal",)),
+            measure=f"activation std growth per layer; per seed, the share of the learning rates "
+                    f"{', '.join(f'{lr:g}' for lr in RATE_SWEEP)} at which training diverges (NaN/Inf) or its loss "
+                    "rises by over 5% in two or more epochs (instability), and at which it stalls",
+            runs=tuple(run(init, "relu") for init in LARGE_INITS + ("he_normal",))
+                 + tuple(Run("rates", run(init, "relu").config.with_(lr=lr), f"{init}, relu, lr {lr:g}")
+                         for init in LARGE_INITS + ("he_normal",) for lr in RATE_SWEEP
+                         if lr != run(init, "relu").config.lr),
             rule="exploding", figures=("layer_std", "loss_curves")),
     ]
 

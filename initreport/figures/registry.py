@@ -50,12 +50,28 @@ class FigureKind:
     fn: Callable = field(repr=False)         # (exp, runs, pal) -> (fig, alt, caption)
     depends: tuple = ()                      # modules/functions outside the figures package it reads
     phone: bool = False                      # also drawn in a narrow-screen layout (pal["phone"] True)
+    axis: bool = False                       # draws the depth axis (runs of roles AXIS_ROLES); other kinds
+                                             # never see those runs
 
 
 FIGURES: dict[str, FigureKind] = {}
 
 
-def register(name: str, *, fmt: str = "svg", depends: tuple = (), phone: bool = False):
+# Runs that exist for the statistics, not for the figures: the depth axis's cells and their learning-rate
+# selection (catalogue/axis.py), and learning-rate sweeps ("rates"). Only kinds registered with
+# ``axis=True`` see the axis; no kind draws the sweeps.
+AXIS_ROLES = ("axis", "selection", "rates")
+
+
+def kind_runs(kind, runs: list) -> list:
+    """The runs (``Run``, or ``(Run, result)`` pairs) a figure kind draws: without the depth axis's runs
+    unless the kind draws the axis."""
+    if get_kind(kind).axis:
+        return list(runs)
+    return [r for r in runs if (r[0] if isinstance(r, tuple) else r).role not in AXIS_ROLES]
+
+
+def register(name: str, *, fmt: str = "svg", depends: tuple = (), phone: bool = False, axis: bool = False):
     """Register the decorated function as the figure kind ``name``, saved as ``fmt``.
 
     ``depends``: modules or functions whose source the figure's output depends on beyond what
@@ -71,7 +87,7 @@ def register(name: str, *, fmt: str = "svg", depends: tuple = (), phone: bool = 
         if old is not None and (old.fn.__module__, old.fn.__qualname__) != (fn.__module__, fn.__qualname__):
             raise ValueError(f"figure kind {name!r} is registered twice: "
                              f"{old.fn.__module__}.{old.fn.__qualname__} and {fn.__module__}.{fn.__qualname__}")
-        FIGURES[name] = FigureKind(name, fmt, fn, tuple(depends), bool(phone))
+        FIGURES[name] = FigureKind(name, fmt, fn, tuple(depends), bool(phone), bool(axis))
         return fn
 
     return decorate
@@ -227,7 +243,7 @@ def render(kind, exp, runs, out_dir) -> Figure:
     mapping). Only ``exp.id`` is read from the experiment.
     """
     spec = get_kind(kind)
-    pairs = _pairs(exp, runs)
+    pairs = kind_runs(spec, _pairs(exp, runs))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     names, texts = {}, []

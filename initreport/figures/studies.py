@@ -262,7 +262,7 @@ def _axis_values(r) -> list[float]:
     return [v for v in (r["final"]["test_accuracy"].get("values") or []) if v is not None and math.isfinite(v)]
 
 
-@register("depth_axis", fmt="svg", phone=True)
+@register("depth_axis", fmt="svg", phone=True, axis=True)
 def depth_axis(exp, runs, pal):
     """Held-out accuracy against depth per activation (one panel each), one line per initialiser,
     each cell at its own chosen learning rate (role "axis")."""

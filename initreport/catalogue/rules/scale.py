@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ...fmt import num, pct
-from ...protocol import per_seed, stalled, unstable
+from ...protocol import grid_share_per_seed, per_seed
 from ...stats import Sample
 from ..model import Experiment, Verdict
 from ..readers import epochs_to, final, layer_means, loss_drop, mean, n_diverged, std_ratio
@@ -187,12 +187,18 @@ def _instability(result: dict) -> Instability:
     return Instability(n_diverged(result), result["n_seeds"], spikes, final(result, "loss"))
 
 
-def _flags(run, result: dict, metric: str) -> Sample:
-    flags = unstable(result) if metric == "instability" else stalled(result)
-    return Sample(cond(run), tuple(float(f) for f in flags), tuple(result["config"]["seeds"]))
+def _flags(exp: Experiment, res: dict, run, metric: str) -> Sample:
+    """Per seed, the share of the learning rates (``run`` and its "rates" runs) at which the run is unstable
+    (``metric="instability"``) or stalls (``"stall"``): :func:`initreport.protocol.grid_share_per_seed`."""
+    same = [run] + [r for r in exp.select("rates", init=run.config.init, activation=run.config.activation)]
+    return grid_share_per_seed([res[r] for r in same], metric, name=cond(run))
 
 
-@rule("exploding", roles=("subject", "reference"), numbers=ExplodingNumbers)
+def rates_of(exp: Experiment, run) -> list[float]:
+    return sorted({run.config.lr} | {r.config.lr for r in exp.select("rates", init=run.config.init)})
+
+
+@rule("exploding", roles=("subject", "reference", "rates"), numbers=ExplodingNumbers)
 def rule_exploding(exp: Experiment, res: dict) -> Verdict:
     """Large random with ReLU: activations grow layer by layer; is training unstable, or does it stall?
 
@@ -211,9 +217,9 @@ def rule_exploding(exp: Experiment, res: dict) -> Verdict:
         growth[r] = (stds[-1] / stds[0]) ** (1 / max(1, len(stds) - 1)) if stds[0] else math.nan
         inst[r] = _instability(v)
         specs.append(Spec(he_run, r, "instability", control=he_run,
-                          values=(_flags(he_run, he, "instability"), _flags(r, v, "instability"))))
+                          values=(_flags(exp, res, he_run, "instability"), _flags(exp, res, r, "instability"))))
         stall_specs.append(Spec(he_run, r, "stall", deciding=False,
-                                values=(_flags(he_run, he, "stall"), _flags(r, v, "stall"))))
+                                values=(_flags(exp, res, he_run, "stall"), _flags(exp, res, r, "stall"))))
     made = run_families(res, specs + stall_specs)
     behaviour = {}
     for r, m_inst, m_stall in zip(large, made[:len(specs)], made[len(specs):]):
@@ -225,13 +231,16 @@ def rule_exploding(exp: Experiment, res: dict) -> Verdict:
     he_loss = final(he, "loss")
     extra = ("behaviour: " + ", ".join(f"{cond(r)}: {b}" for r, b in behaviour.items()) +
              "; activation std growth per layer at init: " + ", ".join(f"{cond(r)}: ×{num(g)}" for r, g in growth.items()) +
-             "; " + "; ".join(f"{cond(r)}: {u.diverged}/{u.seeds} seeds diverged, {u.spikes} loss spikes (mean curve), "
-                              f"final loss {num(u.final_loss)}" for r, u in inst.items()) + f"; He final loss {num(he_loss)}")
-    detail = ("Rule: instability is measured as instability: per seed, divergence (NaN/Inf) or two or more epochs "
-              "whose training loss rises by over 5%. He is compared with each large initialiser on the share of "
-              "unstable seeds; a large initialiser whose loss instead stays flat near min(initial loss, ln K) "
-              "stalls, which is reported as a stall, not as instability. Also required: the activation std grows "
-              "by more than ×1.5 per layer at initialisation.")
+             f"; at the rate the figures show ({num(he_run.config.lr)}): " +
+             "; ".join(f"{cond(r)}: {u.diverged}/{u.seeds} seeds diverged, {u.spikes} loss spikes (mean curve), "
+                       f"final loss {num(u.final_loss)}" for r, u in inst.items()) + f"; He final loss {num(he_loss)}")
+    rates = ", ".join(num(lr) for lr in rates_of(exp, he_run))
+    detail = ("Rule: instability is measured as instability, over a range of learning rates: per seed, the share "
+              f"of the rates {rates} at which training diverges (NaN/Inf) or has two or more epochs whose training "
+              "loss rises by over 5%. He is compared with each large initialiser on that share (paired by seed); a "
+              "large initialiser whose loss instead stays flat near min(initial loss, ln K) stalls, which is "
+              "reported as a stall (its share of stalled rates), not as instability. Also required: the "
+              "activation std grows by more than ×1.5 per layer at initialisation.")
     checks = tuple((f"{cond(r)}: activation std grows more than ×1.5 per layer", g > 1.5) for r, g in growth.items())
     status = combine(decided(made).status, grows)
     return comparison_verdict(made, extra, detail, ExplodingNumbers(growth, inst, he_loss, behaviour),
