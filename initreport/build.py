@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import __version__
 from . import events
-from .costmodel import estimate_seconds, stack_seconds
+from .costmodel import estimate_seconds, makespan, stack_seconds
 from .cache import ResultCache, atomic_write, canonical_json
 from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
@@ -153,14 +153,15 @@ def plan_groups(groups: list[list[RunConfig]], jobs: int) -> Plan:
     from .datasets import load_split
     in_process = jobs <= 1 or len(groups) <= 1
     estimates = [estimate(g, load_split(g[0].dataset, g[0].split), threads=jobs if in_process else 1) for g in groups]
-    seconds = [e.seconds for e in estimates]
+    # Time from the fitted cost model (the estimate the build prints), memory from the configuration.
+    seconds = sorted((stack_seconds(g) for g in groups), reverse=True)
     largest = sorted((e.bytes for e in estimates), reverse=True)
     if in_process:
         peak, wall = largest[0], sum(seconds)
         hint = "use a smaller profile in initreport.toml (fewer seeds or epochs, a smaller width or depth)"
     else:
         workers = min(jobs, len(groups))
-        peak, wall = sum(largest[:workers]), max(sum(seconds) / workers, max(seconds))
+        peak, wall = sum(largest[:workers]), makespan(seconds, workers)
         hint = ("pass --jobs 1 or use a smaller profile in initreport.toml (fewer seeds or epochs, "
                 "a smaller width or depth)")
     runs = sum(len(g) for g in groups)
