@@ -25,7 +25,7 @@ from .cache import ResultCache, atomic_write, canonical_json
 from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
 from .catalogue import build_catalogue, catalogue_configs, judge, validate_catalogue
-from .catalogue.axis import pick_rates, selection_runs
+from .catalogue.axis import pick_rates, selection_runs, undecided_cells
 from .executor import LocalPool as _Pool, make_executor
 from .network import EVAL_SCHEDULE
 from .runner import RunConfig, estimate, group_stacks
@@ -129,16 +129,36 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
 
 
 def resolve_catalogue(prof, cache: ResultCache, *, force: bool = False, jobs: int = 1,
-                      on_event: events.Callback = events.ignore, ask=None, scheduler: str | None = None):
-    """The catalogue with each depth-axis cell at its chosen learning rate: runs the selection runs
-    (through the cache) and picks the rates (:mod:`initreport.catalogue.axis`).
-    Returns (experiments, {RunConfig: result} of the selection runs, their RunStats)."""
+                      on_event: events.Callback = events.ignore, ask=None, scheduler: str | None = None,
+                      extra: list | None = None):
+    """The catalogue and its results, in the depth axis's three steps (:mod:`initreport.catalogue.axis`):
+    1. the selection runs (the learning rate of each cell, on the validation split);
+    2. every run of the catalogue with the chosen rates, and the ``extra`` configurations (the Explore grid);
+    3. more seeds for the axis comparisons still undecided, when the profile has ``extend_seeds``.
+    Every step goes through the cache. Returns (experiments, {RunConfig: result}, RunStats)."""
+    run = dict(force=force, jobs=jobs, on_event=on_event, ask=ask, scheduler=scheduler)
+
+    def step(configs, text, known):
+        todo = [c for c in dict.fromkeys(configs) if c not in known]
+        on_event(events.StageStarted("runs", len(todo), text.format(n=len(todo)) + run_plan(
+            todo, cache, force=force, jobs=jobs, scheduler=scheduler)))
+        got, stats = run_catalogue(todo, cache, **run)
+        return {**known, **got}, stats
+
     chosen = [r.config for r in selection_runs(prof)]
-    on_event(events.StageStarted("runs", len(chosen), f"choosing learning rates: {len(chosen)} runs on the validation "
-                                 f"split{run_plan(chosen, cache, force=force, jobs=jobs, scheduler=scheduler)}"))
-    picked, stats = run_catalogue(chosen, cache, force=force, jobs=jobs, on_event=on_event, ask=ask,
-                                  scheduler=scheduler)
-    return build_catalogue(prof, pick_rates(prof, picked)), picked, stats
+    results, stats = step(chosen, "choosing learning rates: {n} runs on the validation split", {})
+    picks = pick_rates(prof, results)
+    experiments = build_catalogue(prof, picks)
+    results, second = step(catalogue_configs(experiments) + list(extra or ()),
+                           f"{{n}} runs of {len(experiments)} experiments (profile {prof.name})", results)
+    stats = merge_stats(stats, second)
+    extended = undecided_cells(prof, experiments, results)
+    if extended:
+        experiments = build_catalogue(prof, picks, extended)
+        results, third = step(catalogue_configs(experiments), f"more seeds for {len(extended)} cells of undecided "
+                              "comparisons: {n} runs", results)
+        stats = merge_stats(stats, third)
+    return experiments, results, stats
 
 
 def merge_stats(first: RunStats, second: RunStats) -> RunStats:
@@ -351,20 +371,9 @@ def build(project_dir: Path, *, profile: str | None = None, force: bool = False,
         scheduler = scheduler or getattr(settings, "scheduler", None)
         run = dict(force=force, jobs=jobs, on_event=emit, ask=ask, scheduler=scheduler)
 
-        # Step 1: the depth axis's learning rates, chosen on the validation split (catalogue/axis.py).
-        experiments, picked, first = resolve_catalogue(prof, cache, **run)
-        configs = catalogue_configs(experiments)
-        # The Explore page's grid: the same cache and executor; a cell equal to a catalogue run is that run.
-        configs = list(dict.fromkeys(configs + explorer_configs(prof)))
-
-        # Step 2: everything else (the selection runs are known from step 1).
-        rest = [c for c in configs if c not in picked]
-        emit(events.StageStarted("runs", len(rest),
-                                 f"{len(rest)} runs of {len(experiments)} experiments (profile {prof.name}"
-                                 f"{run_plan(rest, cache, force=force, jobs=jobs, scheduler=scheduler)})"))
-        results, second = run_catalogue(rest, cache, **run)
-        results.update(picked)
-        stats = merge_stats(first, second)
+        # The catalogue in its three steps, and the Explore page's grid (the same cache and executor; a
+        # cell equal to a catalogue run is that run).
+        experiments, results, stats = resolve_catalogue(prof, cache, **run, extra=explorer_configs(prof))
 
         by_exp = {e.id: {r: results[r.config] for r in e.runs} for e in experiments}
         keys_by_exp = {e.id: {r.label: run_key(r.config) for r in e.runs} for e in experiments}

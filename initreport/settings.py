@@ -49,6 +49,7 @@ KNOBS = {
     "axis_depths": ("int_list", "a non-empty list of distinct whole numbers from 1 to 200"),
     "axis_epochs": ("int", "a whole number from 1 to 10000"),
     "selection_seeds": ("seed_list", "a non-empty list of distinct whole numbers ≥ 0 (at most 64)"),
+    "extend_seeds": ("seed_list", "a list of distinct whole numbers ≥ 0 (at most 64; empty: no second look)"),
     "explorer": ("choice", "one of: large, none, small (the Explore page's grid)"),
 }
 CHOICES = {"explorer": ("large", "none", "small")}
@@ -105,6 +106,8 @@ def check_knob(key: str, name: str, value):
         if not isinstance(value, str) or len(value) > 300:
             raise _bad(key, value, allowed)
         return value
+    if name == "extend_seeds" and value == []:
+        return ()                            # no second look
     if not isinstance(value, list) or not value:
         raise _bad(key, value, allowed)
     if kind == "seed_list":

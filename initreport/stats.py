@@ -318,10 +318,20 @@ def _t_interval(xa, xb, paired, gamma, one_sided, sign):
         va, vb = float(xa.var(ddof=1)) / xa.size, float(xb.var(ddof=1)) / xb.size
         se = math.sqrt(va + vb)
         df = (va + vb) ** 2 / (va ** 2 / (xa.size - 1) + vb ** 2 / (xb.size - 1)) if se > 0 else 1.0
-    if se == 0:                                    # every seed gives the same difference
-        p = (0.0 if sign * est > 0 else 1.0) if one_sided else (0.0 if est != 0 else 1.0)
-        return est, est, est, p
     tail = gamma if one_sided else gamma / 2
+    if se == 0:
+        # Every seed gives the same difference: the t interval has no width, and would be certain of a
+        # difference seen on two seeds. The exact sign test decides instead: n differences of one sign
+        # have probability 0.5ⁿ under "no difference" (one side). Significant: the point interval;
+        # not: the interval from 0 to the estimate (the data cannot exclude 0).
+        n = min(xa.size, xb.size)
+        one_tail = 0.5 ** n
+        if est == 0:
+            return est, 0.0, 0.0, 1.0
+        p = (one_tail if sign * est > 0 else 1.0) if one_sided else min(1.0, 2.0 * one_tail)
+        if one_tail <= tail:
+            return est, est, est, p
+        return est, min(0.0, est), max(0.0, est), p
     q = t_ppf(1.0 - tail, df)
     stat = est / se
     p = t_sf(sign * stat, df) if one_sided else min(1.0, 2.0 * t_sf(abs(stat), df))

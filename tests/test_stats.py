@@ -147,7 +147,14 @@ def test_one_sided_bound_is_the_one_sided_quantile_and_p_is_directional():
 
 def test_constant_differences_are_decided_without_dividing_by_zero():
     c = compare([0.3] * 8, [0.1] * 8, paired=True, higher_is_better=True)
-    assert (c.decision, c.ci_low, c.ci_high, c.p_value) == ("better", pytest.approx(0.2), pytest.approx(0.2), 0.0)
+    # every seed +0.2: the exact sign test, 2 × 0.5⁸ two-sided, decides (the t interval has no width)
+    assert (c.decision, c.ci_low, c.ci_high, c.p_value) == ("better", pytest.approx(0.2), pytest.approx(0.2),
+                                                            pytest.approx(2 * 0.5 ** 8))
+    # two seeds that agree are not evidence: 2 × 0.5² = 0.5, so the interval reaches 0
+    two = compare([0.3] * 2, [0.1] * 2, paired=True, higher_is_better=True)
+    assert (two.decision, two.ci_low, two.ci_high) == ("indistinguishable", 0.0, pytest.approx(0.2))
+    one_sided = compare([0.3] * 5, [0.1] * 5, paired=True, higher_is_better=True, one_sided=True)
+    assert one_sided.decision == "better" and one_sided.p_value == pytest.approx(0.5 ** 5)   # 0.031 < 0.05
     same = compare([0.101] * 8, [0.101] * 8, paired=True, higher_is_better=True)
     assert same.decision == "indistinguishable" and same.p_value == 1.0
 

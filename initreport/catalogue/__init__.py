@@ -51,15 +51,17 @@ def _deep_pair(depth: tuple, depths: tuple) -> tuple[Run, ...]:
                  and r.config.depth in deep)
 
 
-def build_catalogue(profile: str | Profile = "default", picks: dict | None = None) -> list[Experiment]:
+def build_catalogue(profile: str | Profile = "default", picks: dict | None = None,
+                    extended=frozenset()) -> list[Experiment]:
     """Every experiment of the profile, in the order the site lists them.
 
     ``picks``: the learning rate of each depth-axis cell, from :func:`.axis.pick_rates` on the
     selection runs (:func:`.axis.selection_runs`); without them every cell takes its grid's
-    middle rate (same experiments and runs, other rates: for listing and checks)."""
+    middle rate (same experiments and runs, other rates: for listing and checks). ``extended``: the
+    axis cells that get the profile's ``extend_seeds`` (:func:`.axis.undecided_cells`)."""
     p = get_profile(profile) if isinstance(profile, str) else profile
     matrix, depth = matrix_runs(p), depth_runs(p)
-    axis = selection_runs(p) + axis_runs(p, picks)
+    axis = selection_runs(p) + axis_runs(p, picks, extended)
     pitfalls = pitfall_experiments(p, axis)
     after = next((k + 1 for k, e in enumerate(pitfalls) if e.id == ExpId.ZERO_SIGMOID), len(pitfalls))
     pitfalls[after:after] = [zero_sigmoid_moons(p)]          # beside the circles demonstration

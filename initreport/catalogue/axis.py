@@ -13,6 +13,11 @@ activation, depth) is trained in two steps:
    the smaller rate).
 2. **Evaluation**: the comparison seeds (``Profile.cmp_seeds``) train on the whole training
    split at the chosen rate; the rules compare these runs.
+3. **Extension**: a deciding comparison still undecided after step 2 (indistinguishable with an
+   interval wider than the claim's negligible difference, :func:`initreport.stats.adaptive_seeds`)
+   gets the profile's ``extend_seeds`` on both of its cells, and is judged again. Every comparison
+   on the axis is tested at Pocock's per-look level (:data:`LOOK_ALPHA`), which keeps the overall
+   error at 5% across the two looks.
 
 The build runs step 1, calls :func:`pick_rates`, then builds the catalogue with the picks
 (:func:`initreport.catalogue.build_catalogue`). Without picks (listing, validation, tests that
@@ -25,6 +30,9 @@ do not train) every cell takes its grid's middle rate, so the catalogue's shape 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from .. import stats
 from ..protocol import pick_lr
 from ..runner import RunConfig
 from .configs import digits
@@ -96,15 +104,54 @@ def pick_rates(p: Profile, results: dict) -> dict:
     return picks
 
 
-def axis_runs(p: Profile, picks: dict | None = None) -> tuple[Run, ...]:
-    """Step 2: every cell at its chosen rate with the comparison seeds (role "axis")."""
+def axis_runs(p: Profile, picks: dict | None = None, extended=frozenset()) -> tuple[Run, ...]:
+    """Step 2: every cell at its chosen rate with the comparison seeds (role "axis"); the cells in
+    ``extended`` (step 3) with the profile's ``extend_seeds`` added."""
     picks = picks or {}
     runs = []
     for init, act, depth in cells(p):
         lr = picks.get((init, act, depth), middle_rate(act))
-        runs.append(Run("axis", _cell(p, init, act, depth, lr=lr, seeds=p.cmp_seeds),
+        more = tuple(s for s in p.extend_seeds if s not in p.cmp_seeds) if (init, act, depth) in extended else ()
+        seeds = p.cmp_seeds + more
+        runs.append(Run("axis", _cell(p, init, act, depth, lr=lr, seeds=seeds),
                         f"{init}, {act}, depth {depth}"))
     return tuple(runs)
+
+
+# Every comparison on the axis is tested at Pocock's per-look level: two looks are planned (the
+# comparison seeds, then the extension for undecided comparisons), and this level keeps the overall
+# error at 5% across them.
+LOOK_ALPHA = stats.pocock_alpha(0.05, 2)
+# The difference below which a comparison counts as negligible: an indistinguishable comparison whose
+# interval lies inside ±this is decided ("no difference that matters") and gets no more seeds.
+NEGLIGIBLE = {"heldout_accuracy": 0.005, "train_loss_after_budget": 0.02, "epochs_to_target": 1.0}
+
+
+def undecided_cells(p: Profile, experiments, results: dict) -> frozenset:
+    """Step 3: the cells of the deciding axis comparisons still undecided after step 2 (``results``:
+    {RunConfig: result}), by :func:`initreport.stats.adaptive_seeds`. Empty when the profile has no
+    ``extend_seeds``."""
+    if not p.extend_seeds:
+        return frozenset()
+    from .rules import judge
+    out = set()
+    for e in experiments:
+        on_axis = {(r.config.init, r.config.activation, r.config.depth) for r in e.select("axis")}
+        if not on_axis:
+            continue
+        verdict = judge(e, {r: results[r.config] for r in e.runs})
+        for c in verdict.comparisons:
+            a = (c.get("init_a"), c.get("activation"), c.get("depth"))
+            b = (c.get("init_b"), c.get("activation"), c.get("depth"))
+            if not (c.get("deciding") and a in on_axis and b in on_axis):
+                continue
+            seen = SimpleNamespace(decided=c["decision"] in ("better", "worse"), decision=c["decision"],
+                                   ci_low=c["ci_low"], ci_high=c["ci_high"], n_seeds=c["n_seeds"])
+            now = tuple(range(c["n_seeds"]))
+            if stats.adaptive_seeds(seen, now, negligible=NEGLIGIBLE.get(c["metric"], 0.0),
+                                    schedule=(len(p.cmp_seeds), len(p.cmp_seeds) + len(p.extend_seeds))) != now:
+                out |= {a, b}
+    return frozenset(out)
 
 
 def selection_table(runs, results: dict) -> dict:

@@ -39,6 +39,9 @@ class Profile:
     axis_depths: tuple = (2, 8)
     axis_epochs: int = 4
     selection_seeds: tuple = (100,)
+    # Seeds added to both cells of an axis comparison still undecided after the comparison seeds
+    # (catalogue/axis.py, step 3). Empty: no second look.
+    extend_seeds: tuple = ()
 
     @property
     def cmp_seeds(self) -> tuple:
@@ -53,7 +56,7 @@ PROFILES = {
         sweep_gains=tuple(float(f"{g:.3g}") for g in np.logspace(-3, 1, 13)),
         matrix_datasets=("digits", "spirals"), deep=8, variance_depth=20, variance_width=256,
         compare_seeds=tuple(range(8)),
-        explorer="large", axis_depths=(2, 4, 10, 20), axis_epochs=20,
+        explorer="large", axis_depths=(2, 4, 10, 20), axis_epochs=20, extend_seeds=tuple(range(8, 16)),
     ),
     "quick": Profile(
         "quick", "a preview for tests and drafts: 2 seeds, few epochs, a coarse sweep",

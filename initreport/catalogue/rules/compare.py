@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ... import stats
 from ...fmt import num
 from ...protocol import METRICS, Prediction, comparison_record, control_trains, decide_claim, per_seed
+from ..axis import LOOK_ALPHA
 from ..model import Run, Verdict
 
 ALPHA = 0.05
@@ -93,8 +94,12 @@ def run_family(res: dict, specs, alpha: float = ALPHA) -> list[Made]:
 
 
 def run_families(res: dict, specs, alpha: float = ALPHA) -> list[Made]:
-    """Deciding and context comparisons, each family Holm-corrected on its own, in spec order."""
+    """Deciding and context comparisons, each family Holm-corrected on its own, in spec order.
+    A family with depth-axis comparisons is tested at Pocock's per-look level (:data:`..axis.LOOK_ALPHA`):
+    its undecided comparisons may get a second look with more seeds."""
     specs = list(specs)
+    if any(s.a.role == "axis" for s in specs):
+        alpha = min(alpha, LOOK_ALPHA)
     deciding = iter(run_family(res, [s for s in specs if s.deciding], alpha))
     context = iter(run_family(res, [s for s in specs if not s.deciding], alpha))
     return [next(deciding) if s.deciding else next(context) for s in specs]
@@ -145,7 +150,11 @@ def comparison_verdict(made: list[Made], measured_extra: str, detail: str, numbe
     if measured_extra:
         measured = f"{measured}; {measured_extra}" if measured else measured_extra
     all_checks = tuple((check_text(m), held(m)) for m in made if m.spec.deciding) + tuple(checks)
-    return Verdict(status or d.status, measured, f"{detail} Statistics: {METHOD_NOTE}. Outcome: {d.reason}.",
+    note = METHOD_NOTE
+    if any(m.spec.a.role == "axis" for m in made):
+        note += (f", at Pocock's per-look level α = {num(LOOK_ALPHA)} (a comparison still undecided after the "
+                 "comparison seeds gets more seeds, a second look; this level keeps the overall error at 5%)")
+    return Verdict(status or d.status, measured, f"{detail} Statistics: {note}. Outcome: {d.reason}.",
                    numbers, all_checks, tuple(m.record for m in made), d.reason)
 
 
