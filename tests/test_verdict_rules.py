@@ -356,3 +356,36 @@ def test_zero_bias_is_an_equivalence_test():
                     exp.one("reference"): result(exp.one("reference"), acc=0.95, spread=0.005)})
     # 15 points apart: the equivalence is refuted; the deterministic check (units differ) still holds
     assert v.status == "partly confirmed" and "1 opposite" in v.reason
+
+
+# ---------------------------------------------------------------- adaptive seeds (step 3 of the depth axis)
+
+def test_only_undecided_axis_comparisons_get_more_seeds():
+    from initreport.catalogue.axis import LOOK_ALPHA, undecided_cells
+    prof = replace(PROFILE, extend_seeds=tuple(range(8, 16)))
+    exps = build_catalogue(prof)
+    he = get_experiment(exps, ExpId.HE_FOR_RELU)
+    deep = max(DEEP)
+    wide = [0.80, 0.95, 0.85, 0.99, 0.82, 0.97, 0.84, 0.93]            # noisy: indistinguishable, wide interval
+    decided = {f"he_normal|relu|{deep}|64": {"acc": 0.95, "spread": 0.005},
+               f"glorot_normal|relu|{deep}|64": {"acc": 0.60, "spread": 0.005},
+               f"he_normal|leaky_relu|{deep}|64": {"acc": wide}, f"glorot_normal|leaky_relu|{deep}|64": {"acc": wide[::-1]}}
+    by_run = results_for(he, **decided)
+    results = {r.config: v for r, v in by_run.items()}
+    for e in (e for e in exps if e.select("axis")):  # the other experiments on the axis: the default result
+        results.update({r.config: result(r) for r in e.runs if r.config not in results})
+    cells = undecided_cells(prof, exps, results)
+    assert ("he_normal", "leaky_relu", deep) in cells and ("glorot_normal", "leaky_relu", deep) in cells
+    assert ("he_normal", "relu", deep) not in cells                   # decided: better
+    assert all(d in DEEP for _, _, d in cells)                        # context depths never get more seeds
+    # the extended catalogue gives those cells 16 seeds, and only those
+    more = build_catalogue(prof, None, cells)
+    for run in get_experiment(more, ExpId.HE_FOR_RELU).select("axis"):
+        c = run.config
+        assert len(c.seeds) == (16 if (c.init, c.activation, c.depth) in cells else 8)
+    # no extension without extend_seeds; the axis is tested at Pocock's per-look level
+    assert undecided_cells(PROFILE, CATALOGUE, results) == frozenset()
+    v = judge(he, by_run)
+    levels = [c["level"] for c in v.comparisons if c["deciding"]]
+    assert min(levels) >= 1 - LOOK_ALPHA - 1e-6 and max(levels) >= 1 - LOOK_ALPHA / len(levels) - 1e-6   # 6 digits
+    assert "Pocock" in v.detail
