@@ -279,10 +279,13 @@ def test_bottom_line_from_the_conclusion():
     bl = bottom_line([exp], {exp.id: judge(exp, results_for(exp, **over))})
     assert isinstance(bl, BottomLine)
     relu = next(line for line in bl.lines if line.startswith("ReLU:"))
-    assert relu.startswith(f"ReLU: use He normal (he_normal). From {min(DEEP)} hidden layers on it beats Glorot normal")
+    assert relu.startswith(f"ReLU: use He normal (he_normal) for nets of {min(DEEP)} hidden layers or more: there it "
+                           "beats Glorot normal")
     assert any(line.startswith("Tanh: Glorot normal (glorot_normal) or He normal (he_normal): this build cannot tell")
                for line in bl.lines)
-    assert any(line.startswith("Sigmoid: He normal (he_normal) did better than the notes' choice") for line in bl.lines)
+    sigmoid = next(line for line in bl.lines if line.startswith("Sigmoid:"))
+    assert sigmoid.startswith("Sigmoid: He normal (he_normal) did better than the notes' choice")
+    assert f"{max(DEEP)} layers: 20 points" in sigmoid          # He − Glorot, told from He's side: positive
     shallow = ", ".join(map(str, SHALLOW))
     assert any(c.startswith(f"ReLU at {shallow} hidden layers: He normal (he_normal) and Glorot normal (glorot_normal) "
                             "are indistinguishable") for c in bl.conditions)

@@ -24,13 +24,15 @@ class BottomLine:
         return {k: list(v) for k, v in asdict(self).items()}
 
 
-def _interval(r: dict) -> str:
+def _interval(r: dict, flip: bool = False) -> str:
+    """'+46 points, interval [19, 73]' (a − b; ``flip``: b − a, for a sentence about b doing better)."""
     if r["ci_low"] is None:
         return "no interval"
+    k = -1 if flip else 1
+    est, lo, hi = k * r["estimate"], *sorted((k * r["ci_low"], k * r["ci_high"]))
     if r["metric"] == "heldout_accuracy":      # fractions → percentage points
-        return (f"{num(100 * r['estimate'], 2)} points, interval [{num(100 * r['ci_low'], 2)}, "
-                f"{num(100 * r['ci_high'], 2)}]")
-    return f"{num(r['estimate'])}, interval [{num(r['ci_low'])}, {num(r['ci_high'])}]"
+        return f"{num(100 * est, 2)} points, interval [{num(100 * lo, 2)}, {num(100 * hi, 2)}]"
+    return f"{num(est)}, interval [{num(lo)}, {num(hi)}]"
 
 
 def _init(name: str) -> str:
@@ -61,12 +63,14 @@ def _family(act: str, rows: list) -> tuple[list, list]:
     by = {d: [r for r in rows if r["decision"] == d] for d in ("better", "worse", "indistinguishable", "inconclusive")}
     deepest = deciding[-1] if deciding else rows[-1]
     lines, conditions = [], []
-    # From which depth on is a better at every depth tested?
+    # From which depth on is a better at every depth tested (and is that depth a deep one)?
     from_depth = next((r["depth"] for k, r in enumerate(rows) if all(x["decision"] == "better" for x in rows[k:])),
                       None)
-    if from_depth is not None and all(r["decision"] == "better" for r in deciding):
-        lines.append(f"{_act(act)}: use {a}. From {from_depth} hidden layers on it beats {b} on test accuracy "
-                     f"({deepest['depth']} layers: {_interval(deepest)}).")
+    deep_depths = [r["depth"] for r in deciding]
+    if from_depth is not None and from_depth in deep_depths:
+        at = next(r for r in rows if r["depth"] == from_depth)
+        lines.append(f"{_act(act)}: use {a} for nets of {from_depth} hidden layers or more: there it beats {b} on "
+                     f"test accuracy ({from_depth} layers: {_interval(at)}).")
     elif any(r["decision"] == "better" for r in deciding):
         good = [r["depth"] for r in deciding if r["decision"] == "better"]
         lines.append(f"{_act(act)}: {a} beats {b} on test accuracy at {_depths(good)} hidden layers, not at every "
@@ -74,10 +78,11 @@ def _family(act: str, rows: list) -> tuple[list, list]:
     elif any(r["decision"] == "worse" for r in deciding):
         bad = [r for r in deciding if r["decision"] == "worse"]
         lines.append(f"{_act(act)}: {b} did better than the notes' choice {a} here ({bad[-1]['depth']} layers: "
-                     f"{_interval(bad[-1])}).")
+                     f"{_interval(bad[-1], flip=True)}).")
     elif all(r["decision"] == "inconclusive" for r in deciding):
         reasons = sorted({r.get("reason", "") for r in deciding} - {""})
-        lines.append(f"{_act(act)}: no measured answer in deep nets: {'; '.join(reasons) or 'too few seeds'}.")
+        lines.append(f"{_act(act)}: no measured answer at {_depths(deep_depths)} hidden layers: "
+                     f"{'; '.join(reasons) or 'too few seeds'}.")
     else:
         lines.append(f"{_act(act)}: {a} or {b}: this build cannot tell them apart in deep nets; {a} is the notes' "
                      "choice.")
@@ -88,7 +93,7 @@ def _family(act: str, rows: list) -> tuple[list, list]:
     worse = [r for r in by["worse"] if not r.get("deciding")]
     if worse:
         conditions.append(f"{_act(act)} at {_depths(r['depth'] for r in worse)} hidden layers: {b} did better "
-                          f"({_interval(worse[0])}).")
+                          f"than {a} ({worse[0]['depth']} layers: {_interval(worse[0], flip=True)}).")
     return lines, conditions
 
 
