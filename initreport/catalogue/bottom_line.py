@@ -47,6 +47,11 @@ def _act(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def act_lower(name: str) -> str:
+    from ..activations import display_name
+    return display_name(name)
+
+
 def _depths(ds) -> str:
     ds = sorted(ds)
     return ", ".join(map(str, ds[:-1])) + (" and " if len(ds) > 1 else "") + str(ds[-1]) if ds else ""
@@ -61,7 +66,6 @@ def _family(act: str, rows: list) -> tuple[list, list]:
     a, b = _init(rows[0]["init_a"]), _init(rows[0]["init_b"])
     deciding = [r for r in rows if r.get("deciding")]
     by = {d: [r for r in rows if r["decision"] == d] for d in ("better", "worse", "indistinguishable", "inconclusive")}
-    deepest = deciding[-1] if deciding else rows[-1]
     lines, conditions = [], []
     # From which depth on is a better at every depth tested (and is that depth a deep one)?
     from_depth = next((r["depth"] for k, r in enumerate(rows) if all(x["decision"] == "better" for x in rows[k:])),
@@ -81,8 +85,13 @@ def _family(act: str, rows: list) -> tuple[list, list]:
                      f"{_interval(bad[-1], flip=True)}).")
     elif all(r["decision"] == "inconclusive" for r in deciding):
         reasons = sorted({r.get("reason", "") for r in deciding} - {""})
-        lines.append(f"{_act(act)}: no measured answer at {_depths(deep_depths)} hidden layers: "
-                     f"{'; '.join(reasons) or 'too few seeds'}.")
+        if reasons and all(x.startswith("the control") for x in reasons):
+            why = (f"{a} itself does not train a {act_lower(act)} net that deep in this budget (its training loss "
+                   "ends less than 30% below its start or the chance level ln K, whichever is lower), so the comparison "
+                   "cannot tell")
+        else:
+            why = "; ".join(reasons) or "too few seeds"
+        lines.append(f"{_act(act)}: no measured answer at {_depths(deep_depths)} hidden layers: {why}.")
     else:
         lines.append(f"{_act(act)}: {a} or {b}: this build cannot tell them apart in deep nets; {a} is the notes' "
                      "choice.")
