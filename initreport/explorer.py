@@ -165,7 +165,8 @@ def nearest_cell(profile, config: RunConfig) -> tuple[Cell, list[str]] | None:
                                ("{} epochs", cell_cfg.epochs, config.epochs),
                                ("learning rate {}", cell_cfg.lr, config.lr)):
         if mine != theirs:
-            differs.append(f"{form.format(_show(mine))}, not {_show(theirs)}")
+            differs.append(f"{form.format(_show(mine))}, not {_show(theirs)}"
+                           + (" (untrained)" if form == "{} epochs" and theirs == 0 else ""))
     return cell, differs
 
 

@@ -269,6 +269,26 @@ SIGNATURE_JS = """() => Array.from(document.querySelectorAll('#ir-explorer svg p
   .map(e => e.getAttribute('d') || e.textContent).join('|')"""
 
 
+# Readability of the per-layer distributions: each range label inside its chart, clear of the
+# histograms and of the other labels, and at least 10 px tall as rendered.
+HIST_LABELS_JS = """() => {
+  const out = [], hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  document.querySelectorAll('.ir-x-hists svg').forEach(svg => {
+    const box = svg.getBoundingClientRect();
+    const labels = Array.from(svg.querySelectorAll('text.ir-x-range')).map(t => [t.textContent, t.getBoundingClientRect()]);
+    const paths = Array.from(svg.querySelectorAll('path.ir-x-hist')).map(p => p.getBoundingClientRect());
+    if (!labels.length) out.push('no range label in ' + svg.getAttribute('aria-label'));
+    labels.forEach(([s, r], i) => {
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5) out.push(s + ' sticks out of its chart');
+      if (r.height < 10) out.push(s + ' is ' + r.height.toFixed(1) + ' px tall');
+      if (paths.some(p => hit(p, r))) out.push(s + ' overlaps a histogram');
+      labels.slice(i + 1).forEach(([s2, r2]) => { if (hit(r, r2)) out.push(s + ' overlaps ' + s2); });
+    });
+  });
+  return out;
+}"""
+
+
 def _num(page, k: str) -> float | None:
     return shown(page.locator(f'.ir-x-num[data-k="{k}"]').first.text_content())
 
@@ -327,6 +347,7 @@ def test_explore_page_controls_values_and_hash(browser, quick_project, http_root
                     assert _close(_num(page, k), want, rel=6e-3), (k, seed, _num(page, k), want)
                 assert page.eval_on_selector("#ir-x-seed", "s => s.value") == seed
                 assert page.locator("#ir-x-act-hist path.ir-x-hist").count() == cell["depth"]
+                assert page.evaluate(HIST_LABELS_JS) == []
                 assert page.locator(".ir-x-summary").text_content().count(cell["key"][:12]) == 1
                 # Glossary terms written by the script carry their tooltip like the Markdown's.
                 assert set(page.locator("#ir-x-summary abbr").all_text_contents()) >= {"epochs"}
