@@ -18,6 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from . import initializers
 from .catalogue.configs import digits, two_d
@@ -104,6 +105,98 @@ def grid_cells(profile) -> list[Cell]:
 
 def explorer_configs(profile) -> list[RunConfig]:
     return [c.config for c in grid_cells(profile)]
+
+
+# ---------------------------------------------------------------------------------------
+# Links into the explorer from the other pages
+
+PAGE = "explore.html"        # the Explore page (docs-relative; the site keeps .html links, see mkdocs.yml)
+
+
+def _log_nearest(values, target: float):
+    """The value nearest ``target`` on a log scale (depths and gains are ratios); ties to the larger."""
+    return min(values, key=lambda v: (abs(math.log(v / target)), -v))
+
+
+def _is_2d(dataset: str) -> bool:
+    from .datasets import BUILTIN_DATASETS
+    info = BUILTIN_DATASETS.get(dataset)
+    return info is not None and info.n_features == 2
+
+
+def _bias(config: RunConfig) -> float:
+    return initializers.get_info(config.init).default_bias if config.bias is None else config.bias
+
+
+def _show(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def nearest_cell(profile, config: RunConfig) -> tuple[Cell, list[str]] | None:
+    """The grid cell that shows ``config``, and how the cell's run differs from it (["depth 4, not 3", ...];
+    [] when the cell is this very configuration but for its seeds).
+
+    The initialiser and the activation must be the grid's (a ``scaled_normal`` gain goes to the nearest
+    gain); the depth goes to the nearest depth, a 2-D set to the grid's 2-D set. None when the grid has
+    no such cell (another initialiser or activation, a dataset of another kind, no grid at all)."""
+    grid = GRIDS[profile.explorer]
+    if config.activation not in grid.activations:
+        return None
+    if config.init == GAIN_INIT and grid.gains and set(dict(config.init_params)) == {"gain"}:
+        init, gain = GAIN_INIT, _log_nearest(grid.gains, dict(config.init_params)["gain"])
+    elif config.init in grid.inits and not config.init_params:
+        init, gain = config.init, None
+    else:
+        return None
+    if config.dataset in grid.datasets:
+        dataset = config.dataset
+    else:
+        dataset = next((d for d in grid.datasets if _is_2d(d)), None) if _is_2d(config.dataset) else None
+        if dataset is None:
+            return None
+    depth = _log_nearest(grid.depths, config.depth)
+    cell_cfg = cell_config(profile, init, gain, config.activation, depth, dataset)
+    cell = Cell(init, gain, config.activation, depth, dataset, cell_cfg)
+    differs = []
+    if gain is not None and gain != dict(config.init_params)["gain"]:
+        differs.append(f"gain {gain:g}, not {dict(config.init_params)['gain']:g}")
+    for form, mine, theirs in (("{}", dataset, config.dataset), ("depth {}", depth, config.depth),
+                               ("width {}", cell_cfg.width, config.width), ("bias {}", _bias(cell_cfg), _bias(config)),
+                               ("{} epochs", cell_cfg.epochs, config.epochs),
+                               ("learning rate {}", cell_cfg.lr, config.lr)):
+        if mine != theirs:
+            differs.append(f"{form.format(_show(mine))}, not {_show(theirs)}"
+                           + (" (untrained)" if form == "{} epochs" and theirs == 0 else ""))
+    return cell, differs
+
+
+def cell_hash(cell: Cell) -> str:
+    """The URL hash that selects ``cell`` on the Explore page (the keys explorer.js reads), all seeds."""
+    parts = [("init", cell.init)] + ([("gain", f"{cell.gain:g}")] if cell.gain is not None else [])
+    parts += [("act", cell.activation), ("depth", str(cell.depth)), ("data", cell.dataset), ("seed", "all")]
+    return "#" + "&".join(f"{k}={quote(v, safe='')}" for k, v in parts)
+
+
+def explorer_link(profile, config: RunConfig) -> str | None:
+    """The docs-relative link that opens the Explore page at the cell showing ``config``
+    (``explore.html#init=…&act=…&depth=…&data=…&seed=all``), or None when the grid has no such cell."""
+    found = nearest_cell(profile, config)
+    return None if found is None else PAGE + cell_hash(found[0])
+
+
+def explorer_links(view, profile) -> list[dict]:
+    """The links an experiment's section shows (its "subject" runs that the grid covers, one per cell):
+    [{"href": docs-relative, "init", "act" (registry names), "differs": "depth 4, not 3; …" or ""}]. The filter
+    ``explore_links``."""
+    exp = getattr(view, "exp", view)
+    out: dict[str, dict] = {}
+    for run in exp.select("subject"):
+        found = nearest_cell(profile, run.config)
+        if found is not None:
+            cell, differs = found
+            out.setdefault(PAGE + cell_hash(cell), {"init": cell.init, "act": cell.activation,
+                                                    "differs": "; ".join(differs)})
+    return [{"href": href, **v} for href, v in out.items()]
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from html.parser import HTMLParser
 
 import pytest
 
@@ -92,6 +93,106 @@ def test_data_script_round_trips_and_cannot_close_a_script_tag():
 
 
 # ---------------------------------------------------------------------------------------
+# Links from the other pages into the explorer
+
+
+def test_explorer_link_points_at_the_cell_that_shows_a_config():
+    from initreport.catalogue.configs import digits, two_d
+    quick = PROFILES["quick"]                  # small grid: depths 2, 4; relu, tanh; digits, spirals
+    # A configuration that is a cell: exactly its hash, nothing differs.
+    cell = explorer.cell_config(quick, "he_normal", None, "relu", 4, "digits")
+    assert explorer.explorer_link(quick, cell) == "explore.html#init=he_normal&act=relu&depth=4&data=digits&seed=all"
+    assert explorer.nearest_cell(quick, cell)[1] == []
+    # Nearest depth on a log scale (3 is nearer 4 than 2), nearest gain; what differs is said.
+    found, differs = explorer.nearest_cell(quick, digits(quick, init="zeros", activation="tanh", depth=3, width=96))
+    assert (found.init, found.activation, found.depth, found.dataset) == ("zeros", "tanh", 4, "digits")
+    assert differs == ["depth 4, not 3", "width 64, not 96"]
+    assert explorer.explorer_link(quick, digits(quick, init="scaled_normal", init_params={"gain": 1.9},
+                                                activation="relu", depth=30)) == \
+        "explore.html#init=scaled_normal&gain=2&act=relu&depth=4&data=digits&seed=all"
+    # A 2-D set goes to the grid's 2-D set.
+    found, differs = explorer.nearest_cell(quick, two_d(quick, dataset="circles", init="small_random", activation="relu"))
+    assert (found.dataset, found.depth) == ("spirals", 2) and differs[:2] == ["spirals, not circles", "width 32, not 16"]
+    # No such cell: another activation or initialiser, no grid.
+    assert explorer.explorer_link(quick, digits(quick, init="he_normal", activation="sigmoid")) is None
+    assert explorer.explorer_link(quick, digits(quick, init="glorot_uniform", activation="tanh")) is None
+    none = parse_settings({"profile": {"quick": {"explorer": "none"}}}).profile("quick")
+    assert explorer.explorer_link(none, cell) is None
+    # The large grid has sigmoid and deeper nets.
+    large = PROFILES["default"]
+    assert explorer.explorer_link(large, digits(large, init="small_random", activation="sigmoid", depth=8)) == \
+        "explore.html#init=small_random&act=sigmoid&depth=8&data=digits&seed=all"
+
+
+class _Links(HTMLParser):
+    """The explorer links (a[href*="explore.html#"]) of one HTML page, with their text."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self._open = [], None
+
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and "explore.html#" in href:
+            self._open = [href, ""]
+
+    def handle_data(self, data):
+        if self._open:
+            self._open[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._open:
+            self.links.append(tuple(self._open))
+            self._open = None
+
+
+def _explore_links(site) -> dict[str, list]:
+    """{page: [(href, text)]} over the built site (the Explore page itself left out)."""
+    out = {}
+    for page in sorted(site.rglob("*.html")):
+        rel = page.relative_to(site).as_posix()
+        if rel in ("explore.html", "404.html"):
+            continue
+        parser = _Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        if parser.links:
+            out[rel] = parser.links
+    return out
+
+
+def _cell_of_hash(data: dict, hash_: str) -> dict:
+    h = dict(p.split("=") for p in hash_.split("&"))
+    found = [c for c in data["cells"] if (c["init"], c["act"], str(c["depth"]), c["data"]) ==
+             (h["init"], h["act"], h["depth"], h["data"]) and (c["gain"] is None or f"{c['gain']:g}" == h.get("gain"))]
+    assert len(found) == 1, f"#{hash_} selects {len(found)} cells"
+    return found[0]
+
+
+def test_pages_link_into_the_explorer_at_their_runs_cells(quick_project):
+    """Every explorer link of the built site resolves to the Explore page (from nested pages too) and
+    names a cell of the data file; the cell has the initialiser and activation of a subject run of an
+    experiment on that page."""
+    project, report = quick_project
+    site, data = report.site_dir, _data(project)
+    links = _explore_links(site)
+    assert {"pitfalls/zero.html", "pitfalls/small-random.html", "heuristics/he.html"} <= set(links), sorted(links)
+    subjects = {}
+    for e in build_catalogue(PROFILES["quick"]):
+        subjects.setdefault(e.page + ".html", set()).update((r.config.init, r.config.activation) for r in e.select("subject"))
+    for page, found in links.items():
+        for href, text in found:
+            path, _, hash_ = href.partition("#")
+            assert (site / page).parent.joinpath(path).resolve() == (site / "explore.html").resolve(), (page, href)
+            cell = _cell_of_hash(data, hash_)
+            assert (cell["init"], cell["act"]) in subjects[page], (page, href)
+            assert "\u25b8" in text, text
+    # Both zero-weight subjects (ReLU and tanh) of the zero page, at the depth nearest the runs' 3.
+    zero = {h for h, _ in links["pitfalls/zero.html"]}
+    assert {"../explore.html#init=zeros&act=relu&depth=4&data=digits&seed=all",
+            "../explore.html#init=zeros&act=tanh&depth=4&data=digits&seed=all"} <= zero
+
+
+# ---------------------------------------------------------------------------------------
 # The data file of the real quick build, against the cache's result files
 
 
@@ -168,6 +269,26 @@ SIGNATURE_JS = """() => Array.from(document.querySelectorAll('#ir-explorer svg p
   .map(e => e.getAttribute('d') || e.textContent).join('|')"""
 
 
+# Readability of the per-layer distributions: each range label inside its chart, clear of the
+# histograms and of the other labels, and at least 10 px tall as rendered.
+HIST_LABELS_JS = """() => {
+  const out = [], hit = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  document.querySelectorAll('.ir-x-hists svg').forEach(svg => {
+    const box = svg.getBoundingClientRect();
+    const labels = Array.from(svg.querySelectorAll('text.ir-x-range')).map(t => [t.textContent, t.getBoundingClientRect()]);
+    const paths = Array.from(svg.querySelectorAll('path.ir-x-hist')).map(p => p.getBoundingClientRect());
+    if (!labels.length) out.push('no range label in ' + svg.getAttribute('aria-label'));
+    labels.forEach(([s, r], i) => {
+      if (r.left < box.left - 0.5 || r.right > box.right + 0.5) out.push(s + ' sticks out of its chart');
+      if (r.height < 10) out.push(s + ' is ' + r.height.toFixed(1) + ' px tall');
+      if (paths.some(p => hit(p, r))) out.push(s + ' overlaps a histogram');
+      labels.slice(i + 1).forEach(([s2, r2]) => { if (hit(r, r2)) out.push(s + ' overlaps ' + s2); });
+    });
+  });
+  return out;
+}"""
+
+
 def _num(page, k: str) -> float | None:
     return shown(page.locator(f'.ir-x-num[data-k="{k}"]').first.text_content())
 
@@ -226,6 +347,7 @@ def test_explore_page_controls_values_and_hash(browser, quick_project, http_root
                     assert _close(_num(page, k), want, rel=6e-3), (k, seed, _num(page, k), want)
                 assert page.eval_on_selector("#ir-x-seed", "s => s.value") == seed
                 assert page.locator("#ir-x-act-hist path.ir-x-hist").count() == cell["depth"]
+                assert page.evaluate(HIST_LABELS_JS) == []
                 assert page.locator(".ir-x-summary").text_content().count(cell["key"][:12]) == 1
                 # Glossary terms written by the script carry their tooltip like the Markdown's.
                 assert set(page.locator("#ir-x-summary abbr").all_text_contents()) >= {"epochs"}
@@ -263,3 +385,37 @@ def test_explore_page_controls_values_and_hash(browser, quick_project, http_root
     # site is that, not a failure. Requests elsewhere are reported separately, as blocked.
     problems = [p for p in watch.problems if not (p.endswith("(net::ERR_ABORTED)") and "request failed" in p)]
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("origin", ORIGINS)
+def test_a_link_from_another_page_opens_its_cell(browser, quick_project, http_root, origin):
+    """Clicking each explorer link of the site (file:// and HTTP) opens the Explore page with the
+    linked controls selected and the linked cell drawn."""
+    project, report = quick_project
+    site, data = report.site_dir, _data(project)
+    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+    watch = Watch(context, origin, site, http_root)
+    page = context.new_page()
+    watch.attach(page)
+    base = _base_url(origin, site, http_root)
+    opened = 0
+    try:
+        for rel, found in _explore_links(site).items():
+            for href, _ in dict.fromkeys(found):
+                watch.current = f"{origin}:{rel} -> {href}"
+                page.goto(base + rel, wait_until="load")
+                with page.expect_navigation(wait_until="load"):
+                    page.locator(f'a[href="{href}"]').first.click()
+                assert page.url.split("#")[0].endswith("/explore.html"), page.url
+                want = dict(p.split("=") for p in href.partition("#")[2].split("&"))
+                for k, v in want.items():
+                    got = page.eval_on_selector(f"#ir-x-{k}", "s => s.value")
+                    assert got == v or (k == "gain" and float(got) == float(v)), (href, k, got)
+                cell = _cell_of_hash(data, href.partition("#")[2])
+                assert page.locator("#ir-x-summary").text_content().count(cell["key"][:12]) == 1
+                assert page.locator("#ir-x-act-hist path.ir-x-hist").count() == cell["depth"]
+                opened += 1
+    finally:
+        context.close()
+    assert opened >= 5, opened
+    assert not watch.problems, "\n".join(watch.problems)

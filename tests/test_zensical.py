@@ -3,7 +3,8 @@
 The quick build's generated pages are built a second time with ``zensical build --strict`` in
 a copy of the project; the result must work from file:// exactly like the MkDocs site: every
 page loads with its images and formulas, no console error, no request to any other host,
-search finds a phrase, the glossary's terms carry their gloss, and the 404 page is styled.
+search finds a phrase, the glossary's terms carry their gloss, the 404 page is styled, and the
+Explore page works (its scripts and data copied, charts drawn, links from other pages open their cell).
 Skipped when Zensical is not installed (``pip install -e '.[test]'`` installs it).
 """
 
@@ -130,6 +131,45 @@ def test_zensical_404_page_is_styled_from_file(browser, zensical_site):
         assert state["header"] == "sticky" and state["sheets"] >= 2, state
         pages = {zensical_site.as_uri() + "/" + rel for rel in _html_pages(zensical_site)}
         assert state["nav"] and set(state["nav"]) <= pages, set(state["nav"]) - pages
+    finally:
+        context.close()
+    assert not watch.problems, "\n".join(watch.problems)
+
+
+def test_zensical_explore_page_works_from_file(browser, quick_project, zensical_site):
+    """The Explore page under Zensical: its assets copied byte for byte, data.js loaded, the charts drawn
+    and redrawn when a control changes, and a link from a nested page opening its cell; no console
+    error, no request to another host."""
+    from test_explorer import SIGNATURE_JS, _cell_of_hash, _data, _explore_links
+
+    project, report = quick_project
+    for name in ("data.js", "explorer.js", "explorer.css"):
+        built = zensical_site / "assets" / "explorer" / name
+        assert built.is_file(), f"Zensical did not copy assets/explorer/{name}"
+        assert built.read_bytes() == (report.site_dir / "assets" / "explorer" / name).read_bytes(), name
+    data = _data(project)
+    links = _explore_links(zensical_site)
+    assert "pitfalls/zero.html" in links, sorted(links)
+    context = browser.new_context(viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True)
+    watch = Watch(context, "file", zensical_site, NO_SERVER)
+    watch.current = "zensical:explore"
+    try:
+        page = context.new_page()
+        watch.attach(page)
+        page.goto(zensical_site.as_uri() + "/explore.html", wait_until="load")
+        assert page.evaluate("window.EXPLORER_DATA && window.EXPLORER_DATA.cells.length") == len(data["cells"])
+        assert page.locator("#ir-x-act-hist path.ir-x-hist").count() > 0
+        before = page.evaluate(SIGNATURE_JS)
+        page.select_option("#ir-x-act", [a for a in data["axes"]["act"] if a != page.input_value("#ir-x-act")][0])
+        assert page.evaluate(SIGNATURE_JS) != before, "changing the activation changed nothing drawn"
+        href = links["pitfalls/zero.html"][0][0]
+        watch.current = f"zensical:pitfalls/zero.html -> {href}"
+        page.goto(zensical_site.as_uri() + "/pitfalls/zero.html", wait_until="load")
+        with page.expect_navigation(wait_until="load"):
+            page.locator(f'a[href="{href}"]').first.click()
+        cell = _cell_of_hash(data, href.partition("#")[2])
+        assert page.input_value("#ir-x-init") == cell["init"] and page.input_value("#ir-x-act") == cell["act"]
+        assert page.locator("#ir-x-summary").text_content().count(cell["key"][:12]) == 1
     finally:
         context.close()
     assert not watch.problems, "\n".join(watch.problems)

@@ -15,6 +15,7 @@ from .. import fmt
 from ..catalogue import ExpId
 from ..catalogue.matrix import family
 from ..errors import InitReportError
+from ..explorer import explorer_links
 from .registry import PAGES, SHARED_TEMPLATES
 from .views import PAPER_FIGURES, act_name, cell, cite, code, esc, init_name, num, pm
 
@@ -36,6 +37,7 @@ def environment(templates: Path) -> jinja2.Environment:
     env.filters.update(num=num, pct=fmt.pct, pm=pm, esc=esc, inert=esc, cell=cell, code=code, family=family,
                        init_name=init_name, act_name=act_name, cite=cite)
     env.globals["paper_figures"] = PAPER_FIGURES
+    env.filters["explore_links"] = explorer_links     # links into the Explore page (initreport.explorer)
     return env
 
 

@@ -91,6 +91,7 @@ function start() {
               "5": "\u2075", "6": "\u2076", "7": "\u2077", "8": "\u2078", "9": "\u2079" };
   function fmt(x) {
     if (x === null || x === undefined || !isFinite(x)) return "\u2014";
+    if (x === 0) return "0";                     // as initreport.fmt.num writes it
     var a = Math.abs(x);
     if (a !== 0 && (a < 1e-3 || a >= 1e4)) {
       var parts = x.toExponential(2).split("e");
@@ -149,7 +150,7 @@ function start() {
     if (x1 === x0) x1 = x0 + 1;
     var y0, y1;
     if (o.yDomain) { y0 = o.yDomain[0]; y1 = o.yDomain[1]; }
-    else if (!ys.length) { y0 = o.log ? 0 : 0; y1 = 1; }
+    else if (!ys.length) { y0 = 0; y1 = 1; }
     else { y0 = Math.min.apply(null, ys); y1 = Math.max.apply(null, ys); }
     if (o.log && ys.length) { y0 = Math.floor(Math.log10(y0)); y1 = Math.ceil(Math.log10(y1)); if (y1 === y0) y1 = y0 + 1; }
     else if (!o.yDomain) { var pad = (y1 - y0) * 0.08 || Math.abs(y0) * 0.1 || 1; y0 -= pad; y1 += pad; if (o.nonneg && y0 < 0) y0 = 0; }
@@ -159,6 +160,13 @@ function start() {
     // axes
     el("line", { x1: m.l, y1: H - m.b, x2: W - m.r, y2: H - m.b, "class": "ir-x-axis" }, svg);
     el("line", { x1: m.l, y1: m.t, x2: m.l, y2: H - m.b, "class": "ir-x-axis" }, svg);
+    if (!ys.length && o.empty) {                   // nothing drawable (every value 0 on a log scale, or none)
+      text(svg, (m.l + W - m.r) / 2, (m.t + H - m.b) / 2, o.empty, "ir-x-label ir-x-empty");
+      niceTicks(x0, x1, W < 420 ? 4 : 8).filter(function (t) { return o.integerX ? t === Math.round(t) : true; })
+        .forEach(function (t) { text(svg, X(t), H - m.b + 15, String(t)); });
+      text(svg, (m.l + W - m.r) / 2, H - 4, o.xLabel, "ir-x-label");
+      return svg;
+    }
     var yt = o.log ? (function () { var t = [], s = Math.max(1, Math.ceil((y1 - y0) / 6)); for (var e = y0; e <= y1; e += s) t.push(Math.pow(10, e)); return t; })()
                    : niceTicks(y0, y1, 4);
     yt.forEach(function (t) {
@@ -206,6 +214,10 @@ function start() {
   function boundaryChart(host, b) {
     host.textContent = "";
     var size = Math.max(200, Math.min(box.clientWidth || 300, 320));
+    var cap = document.createElement("p");
+    cap.className = "ir-x-caption";
+    cap.textContent = "Decision boundary after training: the class predicted over the input square (seed " + b.seed + ").";
+    host.appendChild(cap);
     var svg = el("svg", { viewBox: "0 0 " + b.n + " " + b.n, width: size, height: size, role: "img",
                          "aria-label": "decision boundary", "class": "ir-x-boundary-svg" }, host);
     var paths = {};
@@ -222,29 +234,42 @@ function start() {
     return svg;
   }
 
-  /* Per-layer distributions: one row per layer, the histogram's outline scaled to the row. */
+  /* Per-layer distributions: one row per layer, the histogram's outline scaled to the row. Above each
+     histogram, in a band of its own, its range: the lowest edge under its left end, the highest under
+     its right end (one "lo … hi" label where the two would touch). Side by side from 560 px of page
+     width, stacked below that, so the labels keep a readable size at phone width. */
   function histChart(host, hists, title) {
     host.textContent = "";
-    var W = Math.max(150, Math.min((box.clientWidth || 600) / 2 - 8, 360)), row = 26, top = 18;
-    var H = top + hists.length * row + 4, lx = 22;
+    var full = box.clientWidth || 600, narrow = full < 560;
+    var W = narrow ? Math.min(full, 420) : Math.max(200, Math.min(full / 2 - 8, 360));
+    var band = 13, plot = 24, row = band + plot + 4, top = 18, lx = 22, rx = W - 4;
+    var H = top + hists.length * row + 2;
     var svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "aria-label": title }, host);
     text(svg, W / 2, 12, title, "ir-x-label");
     hists.forEach(function (h, i) {
-      var y0 = top + (i + 1) * row;
-      text(svg, 2, y0 - 6, String(i + 1), "ir-x-tick", "start");
-      el("line", { x1: lx, y1: y0, x2: W - 4, y2: y0, "class": "ir-x-grid" }, svg);
+      var y0 = top + i * row + band + plot;        // the histogram's baseline
+      text(svg, 2, y0 - plot / 2 + 4, String(i + 1), "ir-x-tick", "start");
+      el("line", { x1: lx, y1: y0, x2: rx, y2: y0, "class": "ir-x-grid" }, svg);
       if (!h) return;
       var f = h[2], peak = Math.max.apply(null, f.map(function (v) { return v || 0; })) || 1, n = f.length;
       var d = "M" + lx + "," + y0;
       f.forEach(function (v, j) {
-        var x = lx + j / n * (W - 4 - lx), y = y0 - (v || 0) / peak * (row - 4);
-        d += "L" + x.toFixed(1) + "," + y.toFixed(1) + "L" + (lx + (j + 1) / n * (W - 4 - lx)).toFixed(1) + "," + y.toFixed(1);
+        var x = lx + j / n * (rx - lx), y = y0 - (v || 0) / peak * (plot - 2);
+        d += "L" + x.toFixed(1) + "," + y.toFixed(1) + "L" + (lx + (j + 1) / n * (rx - lx)).toFixed(1) + "," + y.toFixed(1);
       });
-      d += "L" + (W - 4) + "," + y0 + "Z";
+      d += "L" + rx + "," + y0 + "Z";
       el("path", { d: d, "class": "ir-x-hist", "data-layer": i + 1 }, svg);
       var t = el("title", {}, svg.lastChild);
       t.textContent = "layer " + (i + 1) + ": " + fmt(h[0]) + " to " + fmt(h[1]);
-      text(svg, W - 4, y0 - row + 12, fmt(h[0]) + " \u2026 " + fmt(h[1]), "ir-x-tick ir-x-range", "end");
+      var ly = y0 - plot - 3;
+      var lo = text(svg, lx, ly, fmt(h[0]), "ir-x-tick ir-x-range", "start");
+      var hi = text(svg, rx, ly, fmt(h[1]), "ir-x-tick ir-x-range", "end");
+      var wl = lo.getComputedTextLength ? lo.getComputedTextLength() : 0;
+      var wh = hi.getComputedTextLength ? hi.getComputedTextLength() : 0;
+      if (lx + wl + 8 > rx - wh) {                 // too narrow for two labels: one, at the right
+        svg.removeChild(lo);
+        hi.textContent = fmt(h[0]) + " \u2026 " + fmt(h[1]);
+      }
     });
   }
 
@@ -272,6 +297,7 @@ function start() {
                   { pts: grad, cls: "ir-x-s2", name: "gradient", legend: "gradient std", dots: true }];
     if (L.theory) series.push({ pts: L.theory.map(function (y, i) { return [i + 1, y]; }), cls: "ir-x-theory", name: "theory", legend: "theory" });
     lineChart($("ir-x-layers"), { series: series, log: true, xLabel: "hidden layer", yLabel: "std (log)", integerX: true,
+                                   empty: "every std is exactly 0: nothing to draw on a log scale",
                                    title: "activation and gradient std per layer at initialisation" });
     histChart($("ir-x-act-hist"), L.act_hist || [], "activations");
     histChart($("ir-x-grad-hist"), L.grad_hist || [], "gradients dL/dZ");
@@ -314,10 +340,15 @@ function start() {
 
   function esc(s) { return String(s).replace(/[&<>"]/g, function (ch) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[ch]; }); }
 
+  // A verdict's status as the site's verdict boxes show it: Material's admonition type and label.
+  var STATUS = { "confirmed": ["success", "Confirmed"], "partly confirmed": ["warning", "Partly confirmed"],
+                 "refuted": ["failure", "Refuted"], "inconclusive": ["question", "Inconclusive"] };
   function drawVerdicts(c) {
     var host = $("ir-x-verdicts");
     host.innerHTML = c.verdicts.map(function (x) {
-      return '<details class="ir-x-verdict ir-x-' + esc(x.status) + '"><summary><strong>' + esc(x.status) + ":</strong> " +
+      var st = STATUS[x.status] || ["note", x.status];
+      return '<details class="ir-x-verdict ' + st[0] + '" data-status="' + esc(x.status) + '"><summary><strong>' +
+        esc(st[1]) + ":</strong> " +
         gloss(x.claim) + '</summary><p>Measured: ' + gloss(x.measured) + ' <a href="' + esc(ROOT + x.page) + '">' + gloss(x.title) +
         "</a></p></details>";
     }).join("");
