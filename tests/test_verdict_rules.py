@@ -392,3 +392,20 @@ def test_only_undecided_axis_comparisons_get_more_seeds():
     levels = [c["level"] for c in v.comparisons if c["deciding"]]
     assert min(levels) >= 1 - LOOK_ALPHA - 1e-6 and max(levels) >= 1 - LOOK_ALPHA / len(levels) - 1e-6   # 6 digits
     assert "Pocock" in v.detail
+
+
+def test_the_short_answer_lists_the_deciding_comparisons_in_display_names():
+    from initreport import fmt
+    from initreport.pages.headline import headline
+    exp = get_experiment(CATALOGUE, ExpId.HE_FOR_RELU)
+    over = {f"he_normal|relu|{d}|64": {"acc": 0.95, "spread": 0.005} for d in DEEP}
+    over.update({f"glorot_normal|relu|{d}|64": {"acc": 0.60, "spread": 0.005} for d in DEEP})
+    v = judge(exp, results_for(exp, **over))
+    text = headline(v.comparisons, v.measured)
+    deciding = [c for c in v.comparisons if c["deciding"]]
+    assert text.count(" seeds)") == len(deciding)                    # one clause per deciding comparison
+    relu = next(c for c in deciding if c["activation"] == "relu")
+    assert f"He normal, ReLU beats Glorot normal, ReLU (test accuracy, a − b = {fmt.num(100 * relu['estimate'], 2)} " \
+           f"points [{fmt.num(100 * relu['ci_low'], 2)}, {fmt.num(100 * relu['ci_high'], 2)}]" in text
+    assert "he_normal" not in text and "depth 2," not in text         # display names; context depths left out
+    assert headline((), "measured text") == "measured text"

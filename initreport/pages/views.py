@@ -177,11 +177,14 @@ class VerdictView:
     checks: tuple
     comparisons: tuple = ()  # verdicts.json records of the rule's comparisons (issue 10)
     reason: str = ""
+    headline: str = ""       # the deciding comparisons in short (pages/headline.py), else ``measured``
 
     @classmethod
     def of(cls, v: Verdict) -> "VerdictView":
         kind, icon, label = STATUS[v.status]
-        return cls(v.status, label, icon, kind, v.measured, v.detail, v.numbers, v.checks, v.comparisons, v.reason)
+        from .headline import headline
+        return cls(v.status, label, icon, kind, v.measured, v.detail, v.numbers, v.checks, v.comparisons, v.reason,
+                   headline(v.comparisons, v.measured))
 
 
 @dataclass(frozen=True)
