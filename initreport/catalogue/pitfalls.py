@@ -69,7 +69,7 @@ def _small(p: Profile, axis: tuple = ()) -> list[Experiment]:
             measure="activation std per layer at initialisation, back-propagated gradient std per layer, loss after "
                     "training",
             runs=(deep("small_random", "tanh"), deep("glorot_uniform", "tanh")) + on_axis("tanh", "glorot_normal"),
-            rule="vanishing", figures=("layer_std", "activation_hist", "gradient_hist", "loss_curves")),
+            rule="vanishing", figures=("layer_std", "activation_hist", "gradient_hist", "loss_curves", "depth_axis_loss")),
         Experiment(
             id=ExpId.SMALL_SIGMOID, title="Small random weights with sigmoid: vanishing gradients in deep nets",
             claim="With small weights, sigmoid units sit near 0.5; in a deep network the small gradients multiply "
@@ -77,7 +77,7 @@ def _small(p: Profile, axis: tuple = ()) -> list[Experiment]:
             source="Part 1, §4C", page="pitfalls/small-random",
             measure="activation and gradient std per layer, loss after training",
             runs=(deep("small_random", "sigmoid"), deep("glorot_uniform", "sigmoid")) + on_axis("sigmoid", "glorot_normal"),
-            rule="vanishing", figures=("layer_std", "activation_hist", "gradient_hist", "loss_curves")),
+            rule="vanishing", figures=("layer_std", "activation_hist", "gradient_hist", "loss_curves", "depth_axis_loss")),
         Experiment(
             id=ExpId.SMALL_RELU, title="Small random weights with ReLU: less vanishing, but very slow training",
             claim="With ReLU the slope is 1 for Z > 0, so gradients vanish less than with tanh or sigmoid, but "
@@ -89,7 +89,7 @@ def _small(p: Profile, axis: tuple = ()) -> list[Experiment]:
                   Run("reference", digits(p, init="he_normal", activation="relu", seeds=p.cmp_seeds), "he_normal, relu"),
                   Run("contrast", digits(p, init="small_random", activation="tanh", seeds=p.cmp_seeds),
                       "small_random, tanh")) + on_axis("relu", "he_normal"),
-            rule="slow_relu", figures=("loss_curves", "layer_std")),
+            rule="slow_relu", figures=("loss_curves", "layer_std", "depth_axis_loss")),
     ]
 
 

@@ -257,15 +257,19 @@ def depth(exp, runs, pal):
 _AXIS_ORDER = ("he_normal", "glorot_normal", "small_random")
 
 
-def _axis_values(r) -> list[float]:
-    """Per-seed final test accuracy (diverged seeds count as chance: they are missing in the result)."""
-    return [v for v in (r["final"]["test_accuracy"].get("values") or []) if v is not None and math.isfinite(v)]
+def _axis_values(r, key: str = "test_accuracy") -> list[float]:
+    """Per-seed final values of ``key`` (diverged seeds are missing in the result)."""
+    return [v for v in (r["final"][key].get("values") or []) if v is not None and math.isfinite(v)]
 
 
-@register("depth_axis", fmt="svg", phone=True, axis=True)
-def depth_axis(exp, runs, pal):
-    """Held-out accuracy against depth per activation (one panel each), one line per initialiser,
-    each cell at its own chosen learning rate (role "axis")."""
+# What each depth-axis figure plots: (result key, axis label, caption phrase).
+_AXIS_METRICS = {"test_accuracy": ("test accuracy", "Test accuracy"),
+                 "loss": ("final training loss", "Final training loss")}
+
+
+def _axis_figure(runs, pal, key: str):
+    """One panel per activation, one line per initialiser, ``key`` against depth, each cell at its own chosen
+    learning rate (role "axis")."""
     axis = [(run, r) for run, r in runs if run.role == "axis"]
     acts = list(dict.fromkeys(run.config.activation for run, _ in axis))
     n = max(1, len(acts))
@@ -276,6 +280,8 @@ def depth_axis(exp, runs, pal):
     cols = colours(pal)
     handles: dict = {}
     bits = []
+    label, phrase = _AXIS_METRICS[key]
+    top = 0.0
     for ax, act in zip(flat, acts):
         cells: dict = {}
         for run, r in axis:
@@ -285,34 +291,53 @@ def depth_axis(exp, runs, pal):
             k = _AXIS_ORDER.index(init) if init in _AXIS_ORDER else len(_AXIS_ORDER)
             items.sort(key=lambda t: t[0])
             d = [depth for depth, _ in items]
-            vals = [_axis_values(r) for _, r in items]
+            vals = [_axis_values(r, key) for _, r in items]
             m = [float(np.mean(v)) if v else np.nan for v in vals]
+            top = max([top] + [max(v) for v in vals if v])
             (h,) = ax.plot(d, m, color=cols[k % 8], marker=MARKERS[k % 8], linestyle=LINESTYLES[k % 4])
             ax.fill_between(d, [min(v) if v else np.nan for v in vals], [max(v) if v else np.nan for v in vals],
                             color=cols[k % 8], alpha=0.15, linewidth=0)
             handles.setdefault(init, h)
             if m and math.isfinite(m[-1]):
-                bits.append(f"{pretty(init)} with {pretty(act)}: {fmt.pct(m[-1], 0)} at {d[-1]} layers")
-        chance = 1 / _n_classes(axis[0][0].config.dataset) if axis else 0.1
-        ax.axhline(chance, color=pal["muted"], linewidth=0.8, linestyle=":")
+                shown = fmt.pct(m[-1], 0) if key == "test_accuracy" else fmt.num(m[-1])
+                bits.append(f"{pretty(init)} with {pretty(act)}: {shown} at {d[-1]} layers")
+        k_classes = _n_classes(axis[0][0].config.dataset) if axis else 10
+        level = 1 / k_classes if key == "test_accuracy" else math.log(k_classes)
+        ax.axhline(level, color=pal["muted"], linewidth=0.8, linestyle=":")
         ax.set_title(pretty(act))
         ax.set_xticks(sorted({run.config.depth for run, _ in axis}))
-        ax.set_ylim(0, 1.02)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        if key == "test_accuracy":
+            ax.set_ylim(0, 1.02)
+            ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
         ax.set_xlabel("hidden layers")
+    if key != "test_accuracy":
+        flat[0].set_ylim(0, max(top, math.log(10)) * 1.05)
     for ax in flat[len(acts):]:
         ax.set_visible(False)
     for row in axes:
-        row[0].set_ylabel("test accuracy")
+        row[0].set_ylabel(label)
     legend_below(fig, list(handles.values()), [pretty(i) for i in handles], ncol=len(handles))
     seeds = sorted({len(run.config.seeds) for run, _ in axis})
     epochs = sorted({run.config.epochs for run, _ in axis})
-    alt = "Test accuracy against depth, one panel per activation, one line per initialiser; " + "; ".join(bits) + "."
-    caption = (f"Test accuracy after {', '.join(map(str, epochs))} epochs against the number of hidden layers. Each "
-               "point is one (initialiser, activation, depth) cell at its own learning rate, chosen on a validation "
-               f"split (table below); line: mean over {', '.join(map(str, seeds))} seeds, band: min–max over seeds; "
-               "dotted: chance.")
+    alt = (f"{phrase} against depth, one panel per activation, one line per initialiser; " + "; ".join(bits) + ".")
+    dotted = "chance" if key == "test_accuracy" else "ln K, the loss of predicting every class equally (no learning)"
+    caption = (f"{phrase} after {', '.join(map(str, epochs))} epochs against the number of hidden layers. Each point "
+               "is one (initialiser, activation, depth) cell at its own learning rate, chosen on a validation split "
+               f"(table below); line: mean over {', '.join(map(str, seeds))} seeds, band: min–max over seeds; "
+               f"dotted: {dotted}.")
     div = diverged_text(axis)
     if div:
         caption += " " + div
     return fig, alt, caption
+
+
+@register("depth_axis", fmt="svg", phone=True, axis=True)
+def depth_axis(exp, runs, pal):
+    """Held-out accuracy against depth per activation (the "works best" claims)."""
+    return _axis_figure(runs, pal, "test_accuracy")
+
+
+@register("depth_axis_loss", fmt="svg", phone=True, axis=True)
+def depth_axis_loss(exp, runs, pal):
+    """Final training loss against depth per activation (the "trains / stalls" claims)."""
+    return _axis_figure(runs, pal, "loss")
