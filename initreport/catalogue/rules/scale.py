@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ...fmt import num, pct
-from ...protocol import per_seed, stalled, unstable
+from ...protocol import control_trains, per_seed, stalled, unstable
 from ...stats import Sample
+from ..explain import Explanation, sigmoid_control_stalls, sigmoid_scale, sqrt2_on_sweep
 from ..model import Experiment, Verdict
 from ..readers import epochs_to, final, layer_means, loss_drop, mean, n_diverged, std_ratio
 from .base import results_of, rule, verdict
@@ -25,6 +26,7 @@ class VanishingNumbers:
     grad_ratio: float        # first / last layer gradient std
     drop_small: float        # share of the initial training loss removed (small random)
     drop_ref: float          # the same for the reference
+    explanation: Explanation | None = None   # why a sigmoid reference does not train (explain.py), if it does not
 
 
 @rule("vanishing", roles=("subject", "reference"), numbers=VanishingNumbers)
@@ -57,8 +59,9 @@ def rule_vanishing(exp: Experiment, res: dict) -> Verdict:
               "of the small-random net falls below 1% across the hidden layers); inconclusive when the "
               "reference does not train either, since the test then cannot separate them.")
     checks = (("activations or gradients shrink below 1% across the hidden layers", shrinks),)
+    why = sigmoid_control_stalls(exp, res, control_trains)
     return comparison_verdict(made, extra, detail, VanishingNumbers(act_std, grad_std, act_ratio, grad_ratio,
-                                                                    drop_small, drop_ref),
+                                                                    drop_small, drop_ref, why),
                               status=status, checks=checks)
 
 
@@ -111,6 +114,7 @@ def rule_slow_relu(exp: Experiment, res: dict) -> Verdict:
 class SaturationNumbers:
     saturated: dict          # {Run: mean saturated fraction over hidden layers at init} of the large runs
     slower: dict             # {Run: final loss above the reference's (or diverged)} of the large runs
+    explanation: Explanation | None = None   # why large weights beat Glorot with sigmoid (explain.py), if they do
 
 
 @rule("saturation", roles=("subject", "reference"), numbers=SaturationNumbers)
@@ -137,7 +141,7 @@ def rule_saturation(exp: Experiment, res: dict) -> Verdict:
               "training with a lower loss than each; partly when only some hold.")
     all_sat = all(saturated.values())
     checks = tuple((f"{r.label}: over half of the outputs saturated", v) for r, v in saturated.items())
-    return comparison_verdict(made, extra, detail, SaturationNumbers(sat, slow),
+    return comparison_verdict(made, extra, detail, SaturationNumbers(sat, slow, sigmoid_scale(exp, res)),
                               status=combine(decided(made).status, all_sat), checks=checks)
 
 
@@ -226,6 +230,7 @@ class Curve:
 @dataclass(frozen=True)
 class UCurveNumbers:
     curves: dict             # {activation: Curve}, activations in alphabetical order
+    explanation: Explanation | None = None   # where gain √2 (He) falls on the sweep (explain.py)
 
 
 def _curve(exp: Experiment, res: dict, activation: str) -> Curve:
@@ -257,4 +262,7 @@ def rule_u_curve(exp: Experiment, res: dict) -> Verdict:
     detail = ("Rule: confirmed when, for each activation, the final training loss at both ends of the sweep is "
               "more than 1.5× the lowest loss (+0.05), and the lowest loss lies between 0.25/√n_in and 4/√n_in "
               "(the heuristics sit at 1/√n_in to √2/√n_in). A diverged run counts as the worst loss.")
-    return verdict(ok_all, partial_any, "; ".join(out), detail, checks, UCurveNumbers(curves))
+    why = sqrt2_on_sweep(exp, res)
+    v = verdict(ok_all, partial_any, "; ".join(out), detail, checks, UCurveNumbers(curves, why))
+    # √2 against 1 is context (the sweep's claim is the U shape): listed in verdicts.json, deciding nothing.
+    return replace(v, comparisons=why.comparisons) if why else v
