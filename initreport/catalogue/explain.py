@@ -87,6 +87,18 @@ def per_layer_factor(first: float, last: float, n_layers: int) -> float:
     return (first / last) ** (1.0 / (n_layers - 1))
 
 
+SIGMOID_STATS = ("activation_mean", "activation_std", "pre_activation_std", "gradient_std", "weight_std",
+                 "update_ratio", "saturated_fraction")
+
+
+def measured(result: dict, stats_: tuple = SIGMOID_STATS) -> bool:
+    """Whether every hidden layer of ``result`` at initialisation carries these statistics (a partial
+    result, such as a rule test's synthetic one, gets no explanation)."""
+    layers = result.get("checkpoints", [{}])[0].get("layers", [])
+    return bool(layers) and all(isinstance(layer.get(s), dict) and "values" in layer[s] and "fan_in" in layer
+                                for layer in layers for s in stats_)
+
+
 @dataclass(frozen=True)
 class SigmoidFacts:
     """What a sigmoid run's hidden layers look like at initialisation (means over seeds)."""
@@ -172,7 +184,7 @@ def sigmoid_scale(exp: Experiment, res: dict) -> Explanation | None:
     ref_loss = final(ref, "loss")
     beat = [r for r in exp.select("subject", activation="sigmoid")
             if math.isfinite(final(res[r], "loss")) and final(res[r], "loss") < ref_loss]
-    if not beat:
+    if not beat or not all(measured(res[r]) for r in [ref_run] + beat):
         return None
     facts: dict = {"reference.loss": ref_loss, "reference.accuracy": final(ref, "test_accuracy")}
     ref_name = init_name(ref_run.config.init)
@@ -243,7 +255,7 @@ def sigmoid_control_stalls(exp: Experiment, res: dict, trains) -> Explanation | 
     ``trains(result) -> bool`` is the protocol's test of a control (protocol.control_trains).
     """
     refs = exp.select("reference", activation="sigmoid")
-    if not refs or trains(res[refs[0]]):
+    if not refs or trains(res[refs[0]]) or not measured(res[refs[0]], SIGMOID_STATS + ("distance_from_init",)):
         return None
     run = refs[0]
     r = res[run]

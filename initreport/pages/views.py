@@ -179,7 +179,7 @@ def rate_text(configs: list) -> str:
             cells: dict = {}
             if any(cells.setdefault(tuple(getattr(c, k) for k in keys), c.lr) != c.lr for c in configs):
                 continue                               # the rate is not a function of these fields
-            inner = max(keys, key=lambda k: (len({getattr(c, k) for c in configs}), -keys.index(k)))
+            inner = max(keys, key=lambda k: (len({getattr(c, k) for c in configs}), keys.index(k)))
             outer_keys = [k for k in keys if k != inner]
             outer: dict = {}
             for c in configs:
