@@ -45,7 +45,7 @@ def built(quick_project):
 def explanation_text(page: str, title_start: str) -> str:
     """The explanation's heading and paragraphs on a page (Markdown, entities decoded), or ''."""
     text = html.unescape(page)
-    m = re.search(r"^### " + re.escape(title_start) + r".*?(?=^\?\?\? note)", text, flags=re.M | re.S)
+    m = re.search(r"^### " + re.escape(title_start) + r".*?(?=^\?\?\? note)", text, flags=re.MULTILINE | re.DOTALL)
     return m.group(0) if m else ""
 
 
@@ -100,7 +100,7 @@ def test_large_weights_beating_glorot_with_sigmoid_are_explained_with_the_measur
         assert text == ""
         return
     assert "large_random" in beat, "the quick build shows the anomaly the issue reports"
-    for init, r in beat.items():
+    for r in beat.values():
         assert n(r["final"]["loss"]["mean"]) in text and fmt.pct(r["final"]["test_accuracy"]["mean"]) in text
         assert f"n_in·Var(W) = {n(gain_sq(r))}" in text
         sat = [layer["saturated_fraction"]["mean"] for layer in layers(r)]

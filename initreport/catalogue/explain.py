@@ -113,7 +113,7 @@ class SigmoidFacts:
     saturated: float         # mean saturated fraction over the hidden layers
 
     @classmethod
-    def of(cls, result: dict) -> "SigmoidFacts":
+    def of(cls, result: dict) -> SigmoidFacts:
         grad = layer_mean(result, "gradient_std")
         sat = [x for x in layer_mean(result, "saturated_fraction") if math.isfinite(x)]
         return cls(layer_mean(result, "activation_mean"), sigmoid_slopes(result), layer_mean(result, "pre_activation_std"),
