@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import itertools
+import math
 import re
 
 from .. import activations, fmt, initializers
@@ -62,11 +63,16 @@ def act_name(name: str) -> str:
     return activations.display_name(name)
 
 
+def param_text(v) -> str:
+    """An initialiser parameter as pages print it: √2 (He's gain on the sweep) by name, else fmt.num."""
+    return "√2" if isinstance(v, float) and math.isclose(v, math.sqrt(2.0), rel_tol=1e-9) else fmt.num(v)
+
+
 def run_title(exp: Experiment, run: Run) -> str:
     """A run's name on the page, made from its configuration (never from its label): the initialiser's and
     activation's display names, and every other field that varies between the experiment's runs."""
     c = run.config
-    parts = [init_name(c.init) + "".join(f", {k} {fmt.num(v)}" for k, v in c.init_params)]
+    parts = [init_name(c.init) + "".join(f", {k} {param_text(v)}" for k, v in c.init_params)]
     parts.append(act_name(c.activation))
     for f, name in (("dataset", ""), ("depth", "depth "), ("width", "width "), ("lr", "learning rate "),
                     ("bias", "bias ")):
@@ -112,7 +118,7 @@ def settings_rows(exp: Experiment) -> list[dict]:
     for r in exp.runs:
         c = r.config
         rows.append({"run": run_title(exp, r), "init": init_name(c.init), "code": c.init,
-                     "params": ", ".join(f"{k} {fmt.num(v)}" for k, v in c.init_params),
+                     "params": ", ".join(f"{k} {param_text(v)}" for k, v in c.init_params),
                      "bias": "default" if c.bias is None else fmt.num(c.bias),
                      "activation": act_name(c.activation), "dataset": c.dataset, "depth": c.depth,
                      "width": c.width, "epochs": c.epochs, "batch": c.batch_size, "lr": fmt.num(c.lr),

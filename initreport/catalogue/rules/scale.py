@@ -11,7 +11,7 @@ import numpy as np
 from ...fmt import num, pct
 from ...protocol import control_trains, per_seed, stalled, unstable
 from ...stats import Sample
-from ..explain import Explanation, sigmoid_control_stalls, sigmoid_scale, sqrt2_on_sweep
+from ..explain import Explanation, gain_text, sigmoid_control_stalls, sigmoid_scale, sqrt2_on_sweep
 from ..model import Experiment, Verdict
 from ..readers import epochs_to, final, layer_means, loss_drop, mean, n_diverged, std_ratio
 from .base import results_of, rule, verdict
@@ -255,8 +255,9 @@ def rule_u_curve(exp: Experiment, res: dict) -> Verdict:
         near = 0.25 <= c.best_gain <= 4
         ok_all &= ends_high and near
         partial_any |= ends_high
-        out.append(f"{act}: lowest loss {num(c.best_loss)} at σ = {num(c.best_gain)}/√n_in; "
-                   f"ends {num(left)} (σ = {num(c.gains[0])}/√n_in) and {num(right)} (σ = {num(c.gains[-1])}/√n_in)")
+        out.append(f"{act}: lowest loss {num(c.best_loss)} at σ = {gain_text(c.best_gain)}/√n_in; "
+                   f"ends {num(left)} (σ = {gain_text(c.gains[0])}/√n_in) and {num(right)} "
+                   f"(σ = {gain_text(c.gains[-1])}/√n_in)")
         checks.append((f"{act}: both ends above 1.5× the lowest loss", ends_high))
         checks.append((f"{act}: the lowest loss lies between gain 0.25 and 4", near))
     detail = ("Rule: confirmed when, for each activation, the final training loss at both ends of the sweep is "
