@@ -281,3 +281,15 @@ def test_home_names_both_seed_counts_from_the_profile(built):
     # the matrix line counts the matrix runs' own seeds
     matrix_seeds = {len(r.config.seeds) for r in get_experiment(exps, ExpId.CONCLUSION).select("matrix")}
     assert f"trained with one activation function ({matrix_seeds.pop()} seeds" in home
+
+
+def test_the_sigmoid_explanation_names_differing_learning_rates(built):
+    _, _, results, _ = built
+    exp, res = results(ExpId.LARGE_SATURATE)
+    moved = {r: replace(r, config=replace(r.config, lr=0.3))
+             for r in exp.select("subject", activation="sigmoid", init="large_random")}
+    exp2 = replace(exp, runs=tuple(moved.get(r, r) for r in exp.runs))
+    res2 = {moved.get(r, r): v for r, v in res.items()}
+    text = " ".join(judge(exp2, res2).numbers.explanation.paragraphs)
+    assert "The learning rates differ: 0.1 (Glorot uniform)" in text and "0.3 (Large random" in text
+    assert "does not explain the gap" not in text and "mixes the effect of the scale with that of the rate" in text

@@ -229,20 +229,26 @@ def sigmoid_scale(exp: Experiment, res: dict) -> Explanation | None:
 def _rate_paragraph(exp: Experiment, ref_run: Run, beat: list, res: dict, facts: dict) -> str:
     """The learning rate each sigmoid run got, against the experiment's other activations, and the
     first layer's update ratio at initialisation it gives."""
+    runs = [ref_run] + beat
+    mine = sorted({r.config.lr for r in runs})
     others = sorted({r.config.lr for r in exp.runs if r.config.activation != "sigmoid"})
-    same = len({r.config.lr for r in [ref_run] + beat}) == 1
-    text = (f"The learning rate: {'both' if len(beat) == 1 else 'all'} ran at {num(ref_run.config.lr)}"
-            if same else f"The learning rates: {_lr_text([ref_run] + beat)}")
+    if len(mine) == 1:
+        text = f"The learning rate: {'both' if len(beat) == 1 else 'all'} ran at {num(mine[0])}"
+    else:
+        text = "The learning rates differ: " + ", ".join(f"{num(r.config.lr)} ({init_name(r.config.init)})"
+                                                        for r in runs)
     if others:
-        text += (f" (the other activations on this page: {', '.join(num(x) for x in others)}; sigmoid's step is "
-                 "larger because its slope is at most ¼)")
-    upd = {r: layer_mean(res[r], "update_ratio")[0] for r in [ref_run] + beat}
+        text += f" (the other activations on this page: {', '.join(num(x) for x in others)}"
+        if min(mine) > max(others):
+            text += "; sigmoid's step is larger because its slope is at most ¼"
+        text += ")"
+    text += (", so the rate does not explain the gap. " if len(mine) == 1 else
+             "; so the gap mixes the effect of the scale with that of the rate. ")
+    upd = {r: layer_mean(res[r], "update_ratio")[0] for r in runs}
     for r, u in upd.items():
         facts[f"{r.config.init}.update_first"] = u
-    text += (", so the rate does not explain the gap. " if same else ". ") + (
-        "The size of the first step relative to the weights of layer 1 (lr·‖dW‖/‖W‖ at initialisation): "
-        + ", ".join(f"{init_name(r.config.init)} {num(u)}" for r, u in upd.items()) + ".")
-    return text
+    return text + ("The size of the first step relative to the weights of layer 1 (lr·‖dW‖/‖W‖ at initialisation): "
+                   + ", ".join(f"{init_name(r.config.init)} {num(u)}" for r, u in upd.items()) + ".")
 
 
 # ---------------------------------------------------------------------------------------------
