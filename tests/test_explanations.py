@@ -293,3 +293,17 @@ def test_the_sigmoid_explanation_names_differing_learning_rates(built):
     text = " ".join(judge(exp2, res2).numbers.explanation.paragraphs)
     assert "The learning rates differ: 0.1 (Glorot uniform)" in text and "0.3 (Large random" in text
     assert "does not explain the gap" not in text and "mixes the effect of the scale with that of the rate" in text
+
+
+def test_a_run_whose_gradient_is_zero_gets_no_factor(built):
+    _, _, results, _ = built
+    exp, res = results(ExpId.LARGE_SATURATE)
+    res = copy.deepcopy(res)
+    run = exp.one("subject", activation="sigmoid", init="large_uniform_positive")
+    for layer in layers(res[run]):             # every unit saturated: no gradient reaches any layer
+        layer["gradient_std"] = {**layer["gradient_std"], "mean": 0.0, "values": [0.0] * res[run]["n_seeds"]}
+    res[run]["final"]["loss"]["mean"] = 0.001
+    text = " ".join(judge(exp, res).numbers.explanation.paragraphs)
+    assert "Positive uniform (U[0, 1)) has n_in·Var(W)" in text
+    assert "the back-propagated gradient std is 0 at layer 4 and 0 at layer 1" in text
+    assert "× Glorot uniform's with Positive uniform" not in text

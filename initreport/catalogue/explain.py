@@ -151,6 +151,8 @@ def _backward(f: SigmoidFacts, facts: dict, key: str, total: bool = False) -> st
     n = len(f.grad_std)
     facts.update({f"{key}.grad_first": f.grad_std[0], f"{key}.grad_last": f.grad_std[-1],
                   f"{key}.grad_factor": f.grad_factor})
+    if not math.isfinite(f.grad_factor):       # a zero gradient somewhere: no factor per layer to state
+        return f"the back-propagated gradient std is {num(f.grad_std[-1])} at layer {n} and {num(f.grad_std[0])} at layer 1"
     trend = "shrinks" if f.grad_factor < 1 else "grows"
     text = (f"the back-propagated gradient std {trend} by ×{num(f.grad_factor)} per layer, from "
             f"{num(f.grad_std[-1])} at layer {n} to {num(f.grad_std[0])} at layer 1")
@@ -158,7 +160,7 @@ def _backward(f: SigmoidFacts, facts: dict, key: str, total: bool = False) -> st
         facts[f"{key}.grad_total"] = f.grad_std[-1] / f.grad_std[0]
         text += f" (a factor {num(facts[f'{key}.grad_total'])} in all)"
     slope = _mean_of(f.slope)
-    if abs(f.grad_factor / slope - 1) < 0.25 and _mean_of(f.gain_sq) < 1.5:
+    if slope > 0 and abs(f.grad_factor / slope - 1) < 0.25 and _mean_of(f.gain_sq) < 1.5:
         # Each layer multiplies the gradient by W (n_in·Var(W) ≈ 1 here) and by σ'(z): said only when it matches.
         facts[f"{key}.slope_mean"] = slope
         text += (f", close to the units' mean slope ({num(slope)}): going back through a layer multiplies the "
@@ -213,7 +215,7 @@ def sigmoid_scale(exp: Experiment, res: dict) -> Explanation | None:
         parts.append(f"{n} has n_in·Var(W) = {num(_mean_of(f.gain_sq))}: {pct(f.saturated)} of its units are "
                      f"saturated at initialisation and its mean slope is {num(_mean_of(f.slope))}, yet "
                      f"{_backward(f, facts, key)}")
-    stronger = [r for r in beat if SigmoidFacts.of(res[r]).grad_factor > g.grad_factor]
+    stronger = [r for r in beat if g.grad_std[0] > 0 and SigmoidFacts.of(res[r]).grad_factor > g.grad_factor]
     p3 = "; ".join(parts) + "."
     if stronger:
         p3 += (" The larger scale makes up for the small slope: the gradient reaching the first layer is "
