@@ -6,6 +6,7 @@ file (``initreport.toml``, see :mod:`initreport.settings`) may override knobs or
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,9 +52,10 @@ class Profile:
 PROFILES = {
     "default": Profile(
         "default", "the published site: 3 seeds (8 for the comparisons), depth study to 30 layers, "
-        "13-point sweep",
+        "14-point sweep",
         seeds=(0, 1, 2), epochs=20, epochs_2d=60, depth_epochs=15, depths=(2, 5, 10, 20, 30),
-        sweep_gains=tuple(float(f"{g:.3g}") for g in np.logspace(-3, 1, 13)),
+        # 13 points from 0.001 to 10, plus √2 (He) beside 1 (LeCun), so the sweep can place them (issue 10).
+        sweep_gains=tuple(sorted([float(f"{g:.3g}") for g in np.logspace(-3, 1, 13)] + [math.sqrt(2.0)])),
         matrix_datasets=("digits", "spirals"), deep=8, variance_depth=20, variance_width=256,
         compare_seeds=tuple(range(8)),
         explorer="large", axis_depths=(2, 4, 10, 20), axis_epochs=20, extend_seeds=tuple(range(8, 16)),
@@ -61,7 +63,7 @@ PROFILES = {
     "quick": Profile(
         "quick", "a preview for tests and drafts: 2 seeds, few epochs, a coarse sweep",
         seeds=(0, 1), epochs=4, epochs_2d=15, depth_epochs=3, depths=(2, 10, 30),
-        sweep_gains=(0.001, 0.1, 1.0, 10.0), matrix_datasets=("digits", "spirals"),
+        sweep_gains=(0.001, 0.1, 1.0, math.sqrt(2.0), 10.0), matrix_datasets=("digits", "spirals"),
         deep=6, variance_depth=20, variance_width=128,
     ),
 }

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import math
+
 from .configs import digits
 from .ids import ExpId
 from .model import Experiment, Run
 from .profiles import Profile
+
+
+# The heuristics' gains: 1 (LeCun, the notes' "Xavier normal") and √2 (He). Where the sweep has them,
+# they run with the comparison seeds, since the page compares √2 with 1 with intervals (explain.py).
+HEURISTIC_GAINS = (1.0, math.sqrt(2.0))
+
+
+def _sweep_seeds(p: Profile, gain: float) -> tuple:
+    return p.cmp_seeds if any(math.isclose(gain, h, rel_tol=1e-9) for h in HEURISTIC_GAINS) else p.seeds
+
+
+def _gain_label(gain: float) -> str:
+    return "√2" if math.isclose(gain, math.sqrt(2.0), rel_tol=1e-9) else f"{gain}"
 
 
 def weight_scale(p: Profile) -> Experiment:
@@ -16,7 +31,7 @@ def weight_scale(p: Profile) -> Experiment:
         source="Part 1, §5; part 2, §3", page="studies/weight-scale",
         measure="final training loss against the weight scale σ = gain/√n_in, gain from 0.001 to 10",
         runs=tuple(Run("sweep", digits(p, init="scaled_normal", init_params={"gain": g}, activation=act, depth=6,
-                                       checkpoints=()), f"gain {g}, {act}")
+                                       checkpoints=(), seeds=_sweep_seeds(p, g)), f"gain {_gain_label(g)}, {act}")
                    for act in ("tanh", "relu") for g in p.sweep_gains),
         rule="u_curve", figures=("sweep",))
 

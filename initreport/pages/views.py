@@ -8,6 +8,8 @@ template parses a run label.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import itertools
+import math
 import re
 
 from .. import activations, fmt, initializers
@@ -61,11 +63,16 @@ def act_name(name: str) -> str:
     return activations.display_name(name)
 
 
+def param_text(v) -> str:
+    """An initialiser parameter as pages print it: √2 (He's gain on the sweep) by name, else fmt.num."""
+    return "√2" if isinstance(v, float) and math.isclose(v, math.sqrt(2.0), rel_tol=1e-9) else fmt.num(v)
+
+
 def run_title(exp: Experiment, run: Run) -> str:
     """A run's name on the page, made from its configuration (never from its label): the initialiser's and
     activation's display names, and every other field that varies between the experiment's runs."""
     c = run.config
-    parts = [init_name(c.init) + "".join(f", {k} {fmt.num(v)}" for k, v in c.init_params)]
+    parts = [init_name(c.init) + "".join(f", {k} {param_text(v)}" for k, v in c.init_params)]
     parts.append(act_name(c.activation))
     for f, name in (("dataset", ""), ("depth", "depth "), ("width", "width "), ("lr", "learning rate "),
                     ("bias", "bias ")):
@@ -111,7 +118,7 @@ def settings_rows(exp: Experiment) -> list[dict]:
     for r in exp.runs:
         c = r.config
         rows.append({"run": run_title(exp, r), "init": init_name(c.init), "code": c.init,
-                     "params": ", ".join(f"{k} {fmt.num(v)}" for k, v in c.init_params),
+                     "params": ", ".join(f"{k} {param_text(v)}" for k, v in c.init_params),
                      "bias": "default" if c.bias is None else fmt.num(c.bias),
                      "activation": act_name(c.activation), "dataset": c.dataset, "depth": c.depth,
                      "width": c.width, "epochs": c.epochs, "batch": c.batch_size, "lr": fmt.num(c.lr),
@@ -142,8 +149,75 @@ def _avg(values) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
+_SETUP_NAMES = {"batch_size": "batch", "lr": "learning rate"}
+# Fields a learning rate may be chosen by, in the order the setup line names them (outer first).
+_RATE_KEYS = ("dataset", "activation", "depth", "width", "init")
+_MAX_RATE_GROUPS = 8     # beyond this, the setup line refers to the settings table
+
+
+def _value_name(f: str, v) -> str:
+    return {"activation": act_name, "init": init_name}.get(f, str)(v) if f in ("activation", "init", "dataset") \
+        else f"{f} {v}"
+
+
+def _and(names: list) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _by_rate(configs: list, f: str) -> str:
+    """'0.1 for sigmoid, 0.01 for tanh, ReLU and leaky ReLU': the rate per value of ``f`` (a function of it)."""
+    groups: dict = {}
+    for c in configs:
+        names = groups.setdefault(c.lr, [])
+        if _value_name(f, getattr(c, f)) not in names:
+            names.append(_value_name(f, getattr(c, f)))
+    return ", ".join(f"{fmt.num(lr)} for {_and(names)}" for lr, names in groups.items())
+
+
+def rate_text(configs: list) -> str:
+    """Which learning rate which runs got, when it varies, as a function of the fewest of
+    ``_RATE_KEYS`` that determine it: "learning rate on digits: 0.1 for sigmoid, 0.01 for tanh, ReLU
+    and leaky ReLU; on spirals: …" (the field with the most values innermost), or a pointer to the
+    settings table when no three fields do, or the line would be too long."""
+    varying = [f for f in _RATE_KEYS if len({getattr(c, f) for c in configs}) > 1]
+    for size in (1, 2, 3):
+        for keys in itertools.combinations(varying, size):
+            cells: dict = {}
+            if any(cells.setdefault(tuple(getattr(c, k) for k in keys), c.lr) != c.lr for c in configs):
+                continue                               # the rate is not a function of these fields
+            inner = max(keys, key=lambda k: (len({getattr(c, k) for c in configs}), keys.index(k)))
+            outer_keys = [k for k in keys if k != inner]
+            outer: dict = {}
+            for c in configs:
+                outer.setdefault(tuple(getattr(c, k) for k in outer_keys), []).append(c)
+            if len(set(cells.values())) > _MAX_RATE_GROUPS or len(outer) > _MAX_RATE_GROUPS:
+                continue
+            lines = []
+            for values, group in outer.items():
+                head = ", ".join(("on " if k == "dataset" else "") + _value_name(k, v) for k, v in zip(outer_keys, values))
+                lines.append((f"{head}: " if head else "") + _by_rate(group, inner))
+            return "learning rate " + "; ".join(lines)
+    rates = sorted({c.lr for c in configs})
+    return f"learning rate per run, {fmt.num(rates[0])} to {fmt.num(rates[-1])} (see the settings table)"
+
+
+def seeds_text(configs: list) -> str:
+    """'3 seeds (0, 1, 2)', or, when runs differ in their seeds, the most common set and how many runs
+    have more or fewer."""
+    counts: dict = {}
+    for c in configs:
+        counts[c.seeds] = counts.get(c.seeds, 0) + 1
+    common = max(counts, key=counts.get)
+    text = f"{len(common)} seeds ({', '.join(map(str, common))})"
+    others = [(s, n) for s, n in counts.items() if s != common]
+    if others:
+        text += "; " + "; ".join(f"{len(s)} seeds ({', '.join(map(str, s))}) for {n} of the {len(configs)} runs"
+                                 for s, n in others) + " (see the settings table)"
+    return text
+
+
 def setup_text(exp: Experiment) -> str:
-    """What the runs share, in one line, and what varies."""
+    """What the runs share, in one line, and what varies (the learning rate: which runs got which)."""
     configs = exp.configs
     untrained = all(c.epochs == 0 for c in configs)
     fields = ("dataset", "activation", "depth", "width") if untrained else (
@@ -152,16 +226,16 @@ def setup_text(exp: Experiment) -> str:
     for f in fields:
         values = [act_name(v) if f == "activation" else str(v) for v in sorted({getattr(c, f) for c in configs})]
         (shared if len(values) == 1 else varies).append((f, values))
-    names = {"batch_size": "batch", "lr": "learning rate"}
-    parts = [f"{names.get(f, f)} {v[0]}" for f, v in shared]
+    parts = [f"{_SETUP_NAMES.get(f, f)} {v[0]}" for f, v in shared]
     text = ", ".join(parts)
-    if varies:
-        text += "; varying " + ", ".join(f"{names.get(f, f)} ({', '.join(v)})" for f, v in varies)
-    seeds = configs[0].seeds
-    seeds_text = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+    others = [(f, v) for f, v in varies if f != "lr"]
+    if others:
+        text += "; varying " + ", ".join(f"{_SETUP_NAMES.get(f, f)} ({', '.join(v)})" for f, v in others)
+    if len(others) < len(varies):
+        text += "; " + rate_text(configs)
     if untrained:
-        return f"{text}; {seeds_text}; not trained: the network at initialisation, float32."
-    return f"{text}; {seeds_text}; SGD" + (
+        return f"{text}; {seeds_text(configs)}; not trained: the network at initialisation, float32."
+    return f"{text}; {seeds_text(configs)}; SGD" + (
         " with momentum" if any(c.momentum for c in configs) else "") + ", softmax cross-entropy, float32."
 
 
@@ -240,6 +314,11 @@ class ExperimentView:
         start, end = r["history"][0]["loss"]["mean"], r["final"]["loss"]["mean"]
         return fmt.pct(1 - end / start) if start and end is not None else "diverged"
 
+    @property
+    def explanation(self):
+        """The rule's explanation of an anomaly in these results (catalogue.explain.Explanation), or None."""
+        return getattr(self.verdict.numbers, "explanation", None)
+
     def result(self, role: str | None = None, **fields) -> dict:
         """The result of the one run with this role and these config fields."""
         return self.results[self.exp.one(role, **fields)]
@@ -252,12 +331,13 @@ def experiment_view(exp: Experiment, results: dict, keys: dict, verdict: Verdict
 
 
 def matrix_tables(results: dict) -> dict:
-    """{dataset: {"inits", "acts", "cells": {init: {act: text}}}}: mean test accuracy of the matrix runs
-    ({Run: result}); rows and columns in the runs' order."""
+    """{dataset: {"inits", "acts", "cells": {init: {act: text}}, "seeds"}}: mean test accuracy of the matrix
+    runs ({Run: result}); rows and columns in the runs' order; "seeds": the seeds per cell (the most any cell has)."""
     tables = {}
     for run, r in results.items():
         c = run.config
-        t = tables.setdefault(c.dataset, {"inits": [], "acts": [], "cells": {}})
+        t = tables.setdefault(c.dataset, {"inits": [], "acts": [], "cells": {}, "seeds": 0})
+        t["seeds"] = max(t["seeds"], len(c.seeds))
         for key, value in (("inits", c.init), ("acts", c.activation)):
             if value not in t[key]:
                 t[key].append(value)

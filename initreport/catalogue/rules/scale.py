@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ...fmt import num, pct
-from ...protocol import grid_share_per_seed, per_seed
+from ...protocol import control_trains, grid_share_per_seed, per_seed
 from ...stats import Sample
+from ..explain import Explanation, gain_text, sigmoid_control_stalls, sigmoid_scale, sqrt2_on_sweep
 from ..model import Experiment, Verdict
 from ..readers import epochs_to, final, layer_means, loss_drop, mean, n_diverged, std_ratio
 from .base import results_of, rule, verdict
@@ -26,6 +27,7 @@ class VanishingNumbers:
     grad_ratio: float        # first / last layer gradient std
     drop_small: float        # share of the initial training loss removed (small random)
     drop_ref: float          # the same for the reference
+    explanation: Explanation | None = None   # why a sigmoid reference does not train (explain.py), if it does not
 
 
 def small_axis_specs(exp: Experiment, ref: str, metric: str, *, all_deciding: bool = False) -> list[Spec]:
@@ -75,8 +77,9 @@ def rule_vanishing(exp: Experiment, res: dict) -> Verdict:
               "or gradient std of the small-random net falls below 1% across the hidden layers; inconclusive when "
               "Glorot does not train either, since the test then cannot separate them.")
     checks = (("activations or gradients shrink below 1% across the hidden layers", shrinks),)
+    why = sigmoid_control_stalls(exp, res, control_trains)
     return comparison_verdict(made, extra, detail, VanishingNumbers(act_std, grad_std, act_ratio, grad_ratio,
-                                                                    drop_small, drop_ref),
+                                                                    drop_small, drop_ref, why),
                               status=status, checks=checks)
 
 
@@ -134,6 +137,7 @@ def rule_slow_relu(exp: Experiment, res: dict) -> Verdict:
 class SaturationNumbers:
     saturated: dict          # {Run: mean saturated fraction over hidden layers at init} of the large runs
     slower: dict             # {Run: final loss above the reference's (or diverged)} of the large runs
+    explanation: Explanation | None = None   # why large weights beat Glorot with sigmoid (explain.py), if they do
 
 
 @rule("saturation", roles=("subject", "reference"), numbers=SaturationNumbers)
@@ -160,7 +164,7 @@ def rule_saturation(exp: Experiment, res: dict) -> Verdict:
               "training with a lower loss than each; partly when only some hold.")
     all_sat = all(saturated.values())
     checks = tuple((f"{r.label}: over half of the outputs saturated", v) for r, v in saturated.items())
-    return comparison_verdict(made, extra, detail, SaturationNumbers(sat, slow),
+    return comparison_verdict(made, extra, detail, SaturationNumbers(sat, slow, sigmoid_scale(exp, res)),
                               status=combine(decided(made).status, all_sat), checks=checks)
 
 
@@ -258,6 +262,7 @@ class Curve:
 @dataclass(frozen=True)
 class UCurveNumbers:
     curves: dict             # {activation: Curve}, activations in alphabetical order
+    explanation: Explanation | None = None   # where gain √2 (He) falls on the sweep (explain.py)
 
 
 def _curve(exp: Experiment, res: dict, activation: str) -> Curve:
@@ -282,11 +287,15 @@ def rule_u_curve(exp: Experiment, res: dict) -> Verdict:
         near = 0.25 <= c.best_gain <= 4
         ok_all &= ends_high and near
         partial_any |= ends_high
-        out.append(f"{act}: lowest loss {num(c.best_loss)} at σ = {num(c.best_gain)}/√n_in; "
-                   f"ends {num(left)} (σ = {num(c.gains[0])}/√n_in) and {num(right)} (σ = {num(c.gains[-1])}/√n_in)")
+        out.append(f"{act}: lowest loss {num(c.best_loss)} at σ = {gain_text(c.best_gain)}/√n_in; "
+                   f"ends {num(left)} (σ = {gain_text(c.gains[0])}/√n_in) and {num(right)} "
+                   f"(σ = {gain_text(c.gains[-1])}/√n_in)")
         checks.append((f"{act}: both ends above 1.5× the lowest loss", ends_high))
         checks.append((f"{act}: the lowest loss lies between gain 0.25 and 4", near))
     detail = ("Rule: confirmed when, for each activation, the final training loss at both ends of the sweep is "
               "more than 1.5× the lowest loss (+0.05), and the lowest loss lies between 0.25/√n_in and 4/√n_in "
               "(the heuristics sit at 1/√n_in to √2/√n_in). A diverged run counts as the worst loss.")
-    return verdict(ok_all, partial_any, "; ".join(out), detail, checks, UCurveNumbers(curves))
+    why = sqrt2_on_sweep(exp, res)
+    v = verdict(ok_all, partial_any, "; ".join(out), detail, checks, UCurveNumbers(curves, why))
+    # √2 against 1 is context (the sweep's claim is the U shape): listed in verdicts.json, deciding nothing.
+    return replace(v, comparisons=why.comparisons) if why else v
