@@ -225,6 +225,7 @@ def _draw(spec: FigureKind, exp, runs: list, variant: str, phone: bool = False) 
     with mstyle.context("default"), plt.rc_context(style.rc(pal)), np.errstate(all="ignore"), \
             style.figure_width(pal["width"]):
         fig, alt, caption = spec.fn(exp, runs, pal)
+        style.plain_ticks(fig)
         try:
             buf = io.BytesIO()
             if spec.fmt == "svg":

@@ -333,3 +333,48 @@ def lies_on_text(names: list[str], found: dict[int, int], where: str = "") -> st
     return (" " + "; ".join(parts) + (f" {where}" if where else "")
             + f" (the curves differ by less than {OVERLAP_TOL:.0%} of the axis; the later one is drawn on top with long "
             "dashes and hollow markers).")
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _log_tick(value, _pos=None) -> str:
+    """'10⁻³' for a decade, '' between decades: the same text matplotlib's log formatter draws with
+    mathtext, as plain Unicode (mathtext is parsed for every tick of every variant: most of a figure's
+    drawing time)."""
+    if not (value > 0 and math.isfinite(value)):
+        return ""
+    exponent = math.log10(value)
+    if abs(exponent - round(exponent)) > 1e-9:
+        return ""
+    e = int(round(exponent))
+    return {0: "1", 1: "10"}.get(e, "10" + str(e).translate(_SUPERSCRIPT))
+
+
+class _PlainScalar(matplotlib.ticker.ScalarFormatter):
+    """A ScalarFormatter whose tick labels are plain text ('0.5', '−2'); its offset ('×10⁻³') keeps mathtext."""
+
+    def __call__(self, x, pos=None):
+        text = super().__call__(x, pos)
+        if text.startswith("$\\mathdefault{") and text.endswith("}$"):
+            return text[len("$\\mathdefault{"):-2]
+        return text
+
+
+def plain_ticks(fig) -> None:
+    """Tick labels as plain text instead of mathtext, which matplotlib parses for every tick of every variant
+    (measured: most of a figure's drawing time). Log axes on matplotlib's default formatter get '10⁻³'
+    labels; scalar axes keep their formatter's settings and state, with plain-text labels."""
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, ScalarFormatter
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for get, put in ((axis.get_major_formatter, axis.set_major_formatter),
+                             (axis.get_minor_formatter, axis.set_minor_formatter)):
+                f = get()
+                if isinstance(f, LogFormatterSciNotation):
+                    # the major ticks of a log axis are decades; minor labels (shown only on an axis spanning
+                    # about a decade) keep matplotlib's formatter
+                    if put == axis.set_major_formatter:
+                        put(FuncFormatter(_log_tick))
+                elif type(f) is ScalarFormatter:
+                    f.__class__ = _PlainScalar
