@@ -210,7 +210,15 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     hidden = [dict() for _ in range(n_hidden)]
 
     def hists(values, value_range):
-        return [histogram(values[r], *value_range(values[r]), bins) if r.size else None for r in group_rows]
+        out = []
+        for r in group_rows:
+            if not r.size:
+                out.append(None)
+                continue
+            # A group's members are contiguous rows (one configuration's seeds): a view, not a copy.
+            pooled = values[r[0]:r[-1] + 1] if r[-1] - r[0] + 1 == r.size else values[r]
+            out.append(histogram(pooled, *value_range(pooled), bins))
+        return out
 
     def forward_stats(z, a):
         sat = act.saturated(a)
