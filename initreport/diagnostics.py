@@ -70,9 +70,12 @@ def unit_spread(w: np.ndarray) -> np.ndarray:
     """
     d = w - w[:, :, :1]
     gram = np.matmul(d.transpose(0, 2, 1), d)
-    sq = np.einsum("mii->mi", gram)
-    dist2 = sq[:, :, None] + sq[:, None, :] - 2 * gram
-    return np.sqrt(np.clip(dist2, 0, None).max(axis=(1, 2)))
+    sq = np.einsum("mii->mi", gram).copy()
+    # sq_i + sq_j − 2·G_ij, rounded as written (×2 is exact), in place; max then clip = clip then max.
+    dist2 = sq[:, :, None] + sq[:, None, :]
+    gram *= 2
+    dist2 -= gram
+    return np.sqrt(np.clip(dist2.max(axis=(1, 2)), 0, None))
 
 
 RANK_EPS = float(np.finfo(np.float32).eps)
@@ -122,20 +125,26 @@ def weight_statistics(weights, biases, w0, b0) -> list[dict]:
 
     Every number is computed from one member's slices only, so a stack can be cut into blocks
     of members computed in parallel threads with the same results (``layer_statistics``'s
-    ``map_members``); the singular values behind ``rank`` are most of a checkpoint's cost.
+    ``blocks``). ``w0``/``b0`` None: the weights are the initial ones (epoch 0), so every change
+    is exactly 0 (what subtracting them would give) and is not computed.
     """
     n_hidden = len(weights) - 1
     out = []
+    zero = np.zeros(len(weights[0]))
     for l in range(n_hidden + 1):
-        w, w_init = weights[l].astype(np.float64), w0[l].astype(np.float64)
+        w = weights[l].astype(np.float64)
         norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
-        change = w - w_init
-        s = {"weight_norm": norm_w,
-             "distance_from_init": np.sqrt((change * change).sum(axis=(1, 2))),
-             "max_abs_change": np.abs(change).max(axis=(1, 2))}
-        del change
+        if w0 is None:
+            s = {"weight_norm": norm_w, "distance_from_init": zero.copy(), "max_abs_change": zero.copy()}
+        else:
+            change = w - w0[l].astype(np.float64)
+            s = {"weight_norm": norm_w,
+                 "distance_from_init": np.sqrt((change * change).sum(axis=(1, 2))),
+                 "max_abs_change": np.abs(change).max(axis=(1, 2))}
+            del change
         if l == n_hidden:
-            s["bias_change"] = np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
+            s["bias_change"] = zero.copy() if b0 is None else \
+                np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
         else:
             mean_norm = norm_w / np.sqrt(w.shape[2])
             spread = unit_spread(w)
@@ -186,6 +195,7 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
                      blocks=None) -> dict:
     """Per-layer statistics of the stack on the diagnostic batch (x, y).
 
+    ``w0``/``b0`` are the initial weights, or None at epoch 0 (the weights are the initial ones).
     ``members`` are the original indices of the surviving members (the rows of the arrays);
     ``groups`` lists original member indices whose histograms are pooled together (one
     configuration's seeds). Returns {"hidden": [per hidden layer: {stat: array(n_members),
@@ -202,7 +212,8 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     n = len(weights[0])
     blocks = blocks or [(0, n)]
     weight_parts = [run(weight_statistics, [w[a:b] for w in weights], [v[a:b] for v in biases],
-                        [w[a:b] for w in w0], [v[a:b] for v in b0]) for a, b in blocks]
+                        None if w0 is None else [w[a:b] for w in w0],
+                        None if b0 is None else [v[a:b] for v in b0]) for a, b in blocks]
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
     f64 = {"dtype": np.float64}
     nan = np.full(len(members), np.nan)

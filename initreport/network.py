@@ -172,12 +172,14 @@ def sgd_step(weights, biases, velocity_w, velocity_b, xb, yb, act: Activation, l
 
 def run_epoch(weights, biases, velocity_w, velocity_b, x, y, order, batch_size: int, act: Activation,
               lr, momentum: float, threads: "MemberThreads | None" = None) -> None:
-    """One epoch of minibatch steps for every member, in place.
+    """One epoch of minibatch steps for every member, in place; returns the mask of members whose
+    weights and biases are all still finite afterwards (divergence between evaluations).
 
     ``order`` (members, n) is each member's shuffle of the training set; minibatch ``k`` of
     member ``m`` is ``x[order[m, k·B:(k+1)·B]]``. With ``threads``, the stack is cut into one
     contiguous block of members per thread and each block steps through the epoch on views of
-    the same arrays; blocks share nothing, so the numbers are the same as in one thread.
+    the same arrays (and checks its own members' weights); blocks share nothing, so the numbers
+    are the same as in one thread.
     """
     n = order.shape[1]
     starts = range(0, n, batch_size)
@@ -192,11 +194,19 @@ def run_epoch(weights, biases, velocity_w, velocity_b, x, y, order, batch_size: 
                 return
             idx = order_ab[:, start:start + batch_size]
             sgd_step(ws, bs_, vw, vb, x[idx], y[idx], act, lr_ab, momentum)
+        return finite_members(ws, bs_)
 
     if threads is None:
-        block(0, len(order))
-    else:
-        threads.map(block, len(order), interruptible=True)
+        return block(0, len(order))
+    return np.concatenate(threads.map(block, len(order), interruptible=True))
+
+
+def finite_members(weights, biases) -> np.ndarray:
+    """Mask of the members whose weights and biases are all finite."""
+    finite = np.ones(len(weights[0]), dtype=bool)
+    for w, b in zip(weights, biases):
+        finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
+    return finite
 
 
 class MemberThreads:
@@ -422,22 +432,16 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
     checkpoint_set = set(checkpoints)
     evaluated = set(result.evaluated)
 
-    def weights_finite():
-        """Members whose weights and biases are all finite (divergence between evaluations)."""
-        finite = np.ones(len(active), dtype=bool)
-        for w, b in zip(weights, biases):
-            finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
-        return finite
-
-    def record(epoch):
-        """Evaluate, detect divergence, take a checkpoint; returns the mask of members kept."""
+    def record(epoch, weights_ok):
+        """Evaluate, detect divergence, take a checkpoint; returns the mask of members kept.
+        ``weights_ok``: the members whose weights are all finite."""
         def block_eval(a, b):
             ws, bs_ = [w[a:b] for w in weights], [v[a:b] for v in biases]
             return (*evaluate(ws, bs_, x_train, y_train, activation), *evaluate(ws, bs_, x_test, y_test, activation))
 
         parts = pool.map(block_eval, len(active))
         tr_loss, tr_acc, te_loss, te_acc = (np.concatenate([p[i] for p in parts]) for i in range(4))
-        finite = np.isfinite(tr_loss) & weights_finite()
+        finite = np.isfinite(tr_loss) & weights_ok
         result.train_loss[active, epoch] = np.where(finite, tr_loss, np.nan)
         result.train_accuracy[active, epoch] = np.where(finite, tr_acc, np.nan)
         result.test_loss[active, epoch] = np.where(finite, te_loss, np.nan)
@@ -448,8 +452,10 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             # Only the finite members are measured; no copy when that is all of them.
             sub = (lambda arrays: arrays) if finite.all() else (lambda arrays: [a[keep] for a in arrays])  # noqa: E731
             with np.errstate(all="ignore"):
+                # At epoch 0 the weights are the initial ones: no change to measure (None).
                 result.checkpoints[epoch] = layer_statistics(
-                    sub(weights), sub(biases), sub(w0), sub(b0), lr[keep], diag_x, diag_y,
+                    sub(weights), sub(biases), sub(w0) if epoch else None, sub(b0) if epoch else None,
+                    lr[keep], diag_x, diag_y,
                     activation, hist_bins, members=active[keep], n_members=n_members, groups=groups,
                     submit=pool.submit, blocks=pool.blocks(len(keep)),
                 )
@@ -469,7 +475,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
         shuffle_rngs = [shuffle_rngs[i] for i in keep]
         active = active[keep]
 
-    finite = record(0)
+    finite = record(0, finite_members(weights, biases))
     if not finite.all():
         drop(finite)
     if keep_weights:
@@ -480,12 +486,11 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             if len(active) == 0:
                 break
             order = np.stack([rng.permutation(n_train) for rng in shuffle_rngs])
-            run_epoch(weights, biases, velocity_w, velocity_b, x_train, y_train, order, batch_size,
-                      activation, lr, momentum, pool)
+            finite = run_epoch(weights, biases, velocity_w, velocity_b, x_train, y_train, order, batch_size,
+                               activation, lr, momentum, pool)
             if epoch in evaluated:
-                finite = record(epoch)
+                finite = record(epoch, finite)
             else:
-                finite = weights_finite()
                 result.diverged_at[active[~finite]] = epoch
             if not finite.all():
                 drop(finite)
