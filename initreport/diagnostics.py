@@ -192,10 +192,11 @@ def _add_weight_statistics(hidden: list, out: dict, weight_parts: list, norms: l
 # forward/backward buffers; split up, each part would recompute or carry them.
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
                      *, members: np.ndarray, n_members: int, groups: list, submit=None,
-                     blocks=None) -> dict:
+                     blocks=None, histograms: bool = True) -> dict:
     """Per-layer statistics of the stack on the diagnostic batch (x, y).
 
     ``w0``/``b0`` are the initial weights, or None at epoch 0 (the weights are the initial ones).
+    ``histograms=False``: the per-layer histograms are None (the trainer takes them at epoch 0 only).
     ``members`` are the original indices of the surviving members (the rows of the arrays);
     ``groups`` lists original member indices whose histograms are pooled together (one
     configuration's seeds). Returns {"hidden": [per hidden layer: {stat: array(n_members),
@@ -221,6 +222,8 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     hidden = [dict() for _ in range(n_hidden)]
 
     def hists(values, value_range):
+        if not histograms:
+            return [None] * len(group_rows)
         out = []
         for r in group_rows:
             if not r.size:

@@ -452,12 +452,14 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             # Only the finite members are measured; no copy when that is all of them.
             sub = (lambda arrays: arrays) if finite.all() else (lambda arrays: [a[keep] for a in arrays])  # noqa: E731
             with np.errstate(all="ignore"):
-                # At epoch 0 the weights are the initial ones: no change to measure (None).
+                # At epoch 0 the weights are the initial ones: no change to measure (None). The
+                # per-layer histograms are taken at epoch 0 only: the figures and the Explore page
+                # draw the distributions at initialisation, and nothing reads them later.
                 result.checkpoints[epoch] = layer_statistics(
                     sub(weights), sub(biases), sub(w0) if epoch else None, sub(b0) if epoch else None,
                     lr[keep], diag_x, diag_y,
                     activation, hist_bins, members=active[keep], n_members=n_members, groups=groups,
-                    submit=pool.submit, blocks=pool.blocks(len(keep)),
+                    submit=pool.submit, blocks=pool.blocks(len(keep)), histograms=epoch == 0,
                 )
         return finite
 
