@@ -51,26 +51,38 @@ def layer_sizes(n_features: int, depth: int, width: int, n_classes: int) -> list
     return [n_features] + [width] * depth + [n_classes]
 
 
-def init_stack(members: list[Member], sizes: list[int], dtype) -> tuple[list, list]:
-    """Weights (members, fan_in, fan_out) and biases (members, 1, fan_out) of every layer."""
-    weights, biases = [], []
-    rngs = [m.rngs()[0] for m in members]
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        per_member = []
-        bias_rows = []
-        for m, rng in zip(members, rngs):
-            per_member.append(initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params)))
-            drawn = initializers.draw_bias(m.init, rng, fan_in, fan_out) if m.bias is None else None
-            if drawn is not None:        # a random default bias (PyTorch's nn.Linear)
-                bias_rows.append(drawn[None, :])
-                continue
-            bias = initializers.get_info(m.init).bias(**dict(m.init_params)) if m.bias is None else m.bias
-            bias_rows.append(np.full((1, fan_out), bias))
+def init_stack(members: list[Member], sizes: list[int], dtype, pool: "MemberThreads | None" = None) -> tuple[list, list]:
+    """Weights (members, fan_in, fan_out) and biases (members, 1, fan_out) of every layer.
+
+    Each member draws from its own generator, layer by layer (weights, then a random bias if its
+    initialiser has one), so blocks of members can be drawn on ``pool``'s threads with the same
+    numbers as in one thread.
+    """
+    def block(a, b):
+        weights, biases = [], []
+        rngs = [m.rngs()[0] for m in members[a:b]]
+        layers = [[] for _ in sizes[1:]]
+        for m, rng in zip(members[a:b], rngs):
+            for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+                w = initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params))
+                drawn = initializers.draw_bias(m.init, rng, fan_in, fan_out) if m.bias is None else None
+                if drawn is not None:        # a random default bias (PyTorch's nn.Linear)
+                    layers[l].append((w, drawn[None, :]))
+                    continue
+                bias = initializers.get_info(m.init).bias(**dict(m.init_params)) if m.bias is None else m.bias
+                layers[l].append((w, np.full((1, fan_out), bias)))
         # A weight too large for dtype (a huge gain) becomes Inf: recorded as divergence at epoch 0.
         with np.errstate(over="ignore"):
-            weights.append(np.stack(per_member).astype(dtype))
-            biases.append(np.stack(bias_rows).astype(dtype))
-    return weights, biases
+            for per_member in layers:
+                weights.append(np.stack([w for w, _ in per_member]).astype(dtype))
+                biases.append(np.stack([b for _, b in per_member]).astype(dtype))
+        return weights, biases
+
+    parts = [block(0, len(members))] if pool is None else pool.map(block, len(members))
+    if len(parts) == 1:
+        return parts[0]
+    return ([np.concatenate([p[0][l] for p in parts]) for l in range(len(sizes) - 1)],
+            [np.concatenate([p[1][l] for p in parts]) for l in range(len(sizes) - 1)])
 
 
 # forward and forward_logits share their loop on purpose: forward is the readable reference
@@ -318,10 +330,17 @@ EVAL_EVERY_EPOCH_UP_TO = 64
 EVAL_POINTS = 64
 
 
-EVAL_SCHEDULE = (f"the full training and test sets are evaluated at every epoch up to {EVAL_EVERY_EPOCH_UP_TO} "
-                 f"epochs; a longer run at about {EVAL_POINTS} epochs: a geometric grid from 1 to the last epoch "
-                 f"({EVAL_POINTS * 3 // 4} points), an even grid ({EVAL_POINTS // 4 + 1} points), the checkpoints "
-                 "and the last epoch; divergence is checked after every epoch")
+EVAL_SCHEDULE = (
+    f"Loss and accuracy are measured on the full training and test sets at initialisation and after every "
+    f"epoch, for runs of up to {EVAL_EVERY_EPOCH_UP_TO} epochs (every run of the built-in profiles). A longer "
+    f"run is measured at about {EVAL_POINTS} epochs: a geometric grid from epoch 1 to the last "
+    f"({EVAL_POINTS * 3 // 4} points, dense at the start, where the loss moves fastest), an even grid "
+    f"({EVAL_POINTS // 4 + 1} points), the checkpoints and the last epoch; its curves join those epochs. "
+    "The final loss and accuracy are always those of the last epoch, on the full sets. Divergence (a loss or "
+    "weight that became NaN or infinite) is checked after every epoch. The per-layer statistics (activations, "
+    "back-propagated gradients and weights, on a fixed batch of the first 512 training examples) are taken at "
+    "initialisation, at the extra checkpoints a run asks for and after the last epoch; the per-layer "
+    "histograms at initialisation only, where the figures draw them.")
 
 
 def eval_epochs(epochs: int, checkpoints=()) -> tuple:
@@ -411,7 +430,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
     # The diagnostic batch: a fixed slice of the training set, the same for every member.
     diag_x, diag_y = x_train[:diag_samples], y_train[:diag_samples]
 
-    weights, biases = init_stack(members, sizes, dtype)
+    weights, biases = init_stack(members, sizes, dtype, pool)
     w0 = [w.copy() for w in weights]
     b0 = [b.copy() for b in biases]
     lr = np.array([m.lr for m in members], dtype=dtype).reshape(-1, 1, 1)
