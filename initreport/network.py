@@ -183,7 +183,7 @@ def sgd_step(weights, biases, velocity_w, velocity_b, xb, yb, act: Activation, l
 
 
 def run_epoch(weights, biases, velocity_w, velocity_b, x, y, order, batch_size: int, act: Activation,
-              lr, momentum: float, threads: "MemberThreads | None" = None) -> None:
+              lr, momentum: float, threads: "MemberThreads | None" = None) -> np.ndarray:
     """One epoch of minibatch steps for every member, in place; returns the mask of members whose
     weights and biases are all still finite afterwards (divergence between evaluations).
 
