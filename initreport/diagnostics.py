@@ -70,9 +70,48 @@ def unit_spread(w: np.ndarray) -> np.ndarray:
     """
     d = w - w[:, :, :1]
     gram = np.matmul(d.transpose(0, 2, 1), d)
-    sq = np.einsum("mii->mi", gram)
-    dist2 = sq[:, :, None] + sq[:, None, :] - 2 * gram
-    return np.sqrt(np.clip(dist2, 0, None).max(axis=(1, 2)))
+    sq = np.einsum("mii->mi", gram).copy()
+    # sq_i + sq_j − 2·G_ij, rounded as written (×2 is exact), in place; max then clip = clip then max.
+    dist2 = sq[:, :, None] + sq[:, None, :]
+    gram *= 2
+    dist2 -= gram
+    return np.sqrt(np.clip(dist2.max(axis=(1, 2)), 0, None))
+
+
+RANK_EPS = float(np.finfo(np.float32).eps)
+
+
+def numerical_rank(w: np.ndarray) -> np.ndarray:
+    """Rank of each member's kernel (members, fan_in, fan_out), given in float64: the number of
+    singular values above σ_max · max(fan_in, fan_out) · ε(float32), NumPy's ``matrix_rank``
+    tolerance for the float32 weights the network trains.
+
+    From the float64 Gram matrix G (k × k, k the smaller side), whose eigenvalues are the squared
+    singular values. Most kernels have full rank, which one Cholesky factorisation proves:
+    G − 1.01·t·I is positive definite only if every σ² exceeds t, and t (from ‖G‖∞ ≥ σ_max²) is at
+    least the squared tolerance. Otherwise the eigenvalues of G are counted. Both are exact to far
+    below the tolerance (relative error ~1e-14 against 1e-9), and about 2.5× faster than an SVD.
+    Every member is computed from its own slice alone.
+    """
+    m, fan_in, fan_out = w.shape
+    g = np.matmul(w.transpose(0, 2, 1), w) if fan_out <= fan_in else np.matmul(w, w.transpose(0, 2, 1))
+    k = g.shape[-1]
+    scale = (max(fan_in, fan_out) * RANK_EPS) ** 2
+    bound = np.abs(g).sum(axis=2).max(axis=1)        # ‖G‖∞ ≥ its largest eigenvalue
+    out = np.empty(m)
+    for i in range(m):
+        if 0 < bound[i] < np.inf:
+            h = g[i].copy()
+            h.flat[::k + 1] -= 1.01 * scale * bound[i]
+            try:
+                np.linalg.cholesky(h)
+                out[i] = k
+                continue
+            except np.linalg.LinAlgError:
+                pass
+        lam = np.linalg.eigvalsh(g[i])              # ascending
+        out[i] = np.count_nonzero(lam > lam[-1] * scale)
+    return out
 
 
 def _fill(values: np.ndarray, members: np.ndarray, n_members: int) -> np.ndarray:
@@ -86,20 +125,26 @@ def weight_statistics(weights, biases, w0, b0) -> list[dict]:
 
     Every number is computed from one member's slices only, so a stack can be cut into blocks
     of members computed in parallel threads with the same results (``layer_statistics``'s
-    ``map_members``); the singular values behind ``rank`` are most of a checkpoint's cost.
+    ``blocks``). ``w0``/``b0`` None: the weights are the initial ones (epoch 0), so every change
+    is exactly 0 (what subtracting them would give) and is not computed.
     """
     n_hidden = len(weights) - 1
     out = []
+    zero = np.zeros(len(weights[0]))
     for l in range(n_hidden + 1):
-        w, w_init = weights[l].astype(np.float64), w0[l].astype(np.float64)
+        w = weights[l].astype(np.float64)
         norm_w = np.sqrt((w * w).sum(axis=(1, 2)))
-        change = w - w_init
-        s = {"weight_norm": norm_w,
-             "distance_from_init": np.sqrt((change * change).sum(axis=(1, 2))),
-             "max_abs_change": np.abs(change).max(axis=(1, 2))}
-        del change
+        if w0 is None:
+            s = {"weight_norm": norm_w, "distance_from_init": zero.copy(), "max_abs_change": zero.copy()}
+        else:
+            change = w - w0[l].astype(np.float64)
+            s = {"weight_norm": norm_w,
+                 "distance_from_init": np.sqrt((change * change).sum(axis=(1, 2))),
+                 "max_abs_change": np.abs(change).max(axis=(1, 2))}
+            del change
         if l == n_hidden:
-            s["bias_change"] = np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
+            s["bias_change"] = zero.copy() if b0 is None else \
+                np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
         else:
             mean_norm = norm_w / np.sqrt(w.shape[2])
             spread = unit_spread(w)
@@ -108,8 +153,7 @@ def weight_statistics(weights, biases, w0, b0) -> list[dict]:
             s["unit_spread"] = spread
             # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
             s["relative_unit_spread"] = np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0)
-            # Rank from float32 singular values (twice as fast; the tolerance is float32's).
-            s["rank"] = np.linalg.matrix_rank(weights[l].astype(np.float32)).astype(np.float64)
+            s["rank"] = numerical_rank(w)
         out.append(s)
     return out
 
@@ -148,9 +192,11 @@ def _add_weight_statistics(hidden: list, out: dict, weight_parts: list, norms: l
 # forward/backward buffers; split up, each part would recompute or carry them.
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
                      *, members: np.ndarray, n_members: int, groups: list, submit=None,
-                     blocks=None) -> dict:
+                     blocks=None, histograms: bool = True) -> dict:
     """Per-layer statistics of the stack on the diagnostic batch (x, y).
 
+    ``w0``/``b0`` are the initial weights, or None at epoch 0 (the weights are the initial ones).
+    ``histograms=False``: the per-layer histograms are None (the trainer takes them at epoch 0 only).
     ``members`` are the original indices of the surviving members (the rows of the arrays);
     ``groups`` lists original member indices whose histograms are pooled together (one
     configuration's seeds). Returns {"hidden": [per hidden layer: {stat: array(n_members),
@@ -167,7 +213,8 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     n = len(weights[0])
     blocks = blocks or [(0, n)]
     weight_parts = [run(weight_statistics, [w[a:b] for w in weights], [v[a:b] for v in biases],
-                        [w[a:b] for w in w0], [v[a:b] for v in b0]) for a, b in blocks]
+                        None if w0 is None else [w[a:b] for w in w0],
+                        None if b0 is None else [v[a:b] for v in b0]) for a, b in blocks]
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
     f64 = {"dtype": np.float64}
     nan = np.full(len(members), np.nan)
@@ -175,7 +222,17 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     hidden = [dict() for _ in range(n_hidden)]
 
     def hists(values, value_range):
-        return [histogram(values[r], *value_range(values[r]), bins) if r.size else None for r in group_rows]
+        if not histograms:
+            return [None] * len(group_rows)
+        out = []
+        for r in group_rows:
+            if not r.size:
+                out.append(None)
+                continue
+            # A group's members are contiguous rows (one configuration's seeds): a view, not a copy.
+            pooled = values[r[0]:r[-1] + 1] if r[-1] - r[0] + 1 == r.size else values[r]
+            out.append(histogram(pooled, *value_range(pooled), bins))
+        return out
 
     def forward_stats(z, a):
         sat = act.saturated(a)

@@ -51,26 +51,38 @@ def layer_sizes(n_features: int, depth: int, width: int, n_classes: int) -> list
     return [n_features] + [width] * depth + [n_classes]
 
 
-def init_stack(members: list[Member], sizes: list[int], dtype) -> tuple[list, list]:
-    """Weights (members, fan_in, fan_out) and biases (members, 1, fan_out) of every layer."""
-    weights, biases = [], []
-    rngs = [m.rngs()[0] for m in members]
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        per_member = []
-        bias_rows = []
-        for m, rng in zip(members, rngs):
-            per_member.append(initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params)))
-            drawn = initializers.draw_bias(m.init, rng, fan_in, fan_out) if m.bias is None else None
-            if drawn is not None:        # a random default bias (PyTorch's nn.Linear)
-                bias_rows.append(drawn[None, :])
-                continue
-            bias = initializers.get_info(m.init).bias(**dict(m.init_params)) if m.bias is None else m.bias
-            bias_rows.append(np.full((1, fan_out), bias))
+def init_stack(members: list[Member], sizes: list[int], dtype, pool: "MemberThreads | None" = None) -> tuple[list, list]:
+    """Weights (members, fan_in, fan_out) and biases (members, 1, fan_out) of every layer.
+
+    Each member draws from its own generator, layer by layer (weights, then a random bias if its
+    initialiser has one), so blocks of members can be drawn on ``pool``'s threads with the same
+    numbers as in one thread.
+    """
+    def block(a, b):
+        weights, biases = [], []
+        rngs = [m.rngs()[0] for m in members[a:b]]
+        layers = [[] for _ in sizes[1:]]
+        for m, rng in zip(members[a:b], rngs):
+            for l, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+                w = initializers.initialize(m.init, rng, fan_in, fan_out, np.float64, **dict(m.init_params))
+                drawn = initializers.draw_bias(m.init, rng, fan_in, fan_out) if m.bias is None else None
+                if drawn is not None:        # a random default bias (PyTorch's nn.Linear)
+                    layers[l].append((w, drawn[None, :]))
+                    continue
+                bias = initializers.get_info(m.init).bias(**dict(m.init_params)) if m.bias is None else m.bias
+                layers[l].append((w, np.full((1, fan_out), bias)))
         # A weight too large for dtype (a huge gain) becomes Inf: recorded as divergence at epoch 0.
         with np.errstate(over="ignore"):
-            weights.append(np.stack(per_member).astype(dtype))
-            biases.append(np.stack(bias_rows).astype(dtype))
-    return weights, biases
+            for per_member in layers:
+                weights.append(np.stack([w for w, _ in per_member]).astype(dtype))
+                biases.append(np.stack([b for _, b in per_member]).astype(dtype))
+        return weights, biases
+
+    parts = [block(0, len(members))] if pool is None else pool.map(block, len(members))
+    if len(parts) == 1:
+        return parts[0]
+    return ([np.concatenate([p[0][l] for p in parts]) for l in range(len(sizes) - 1)],
+            [np.concatenate([p[1][l] for p in parts]) for l in range(len(sizes) - 1)])
 
 
 # forward and forward_logits share their loop on purpose: forward is the readable reference
@@ -171,13 +183,15 @@ def sgd_step(weights, biases, velocity_w, velocity_b, xb, yb, act: Activation, l
 
 
 def run_epoch(weights, biases, velocity_w, velocity_b, x, y, order, batch_size: int, act: Activation,
-              lr, momentum: float, threads: "MemberThreads | None" = None) -> None:
-    """One epoch of minibatch steps for every member, in place.
+              lr, momentum: float, threads: "MemberThreads | None" = None) -> np.ndarray:
+    """One epoch of minibatch steps for every member, in place; returns the mask of members whose
+    weights and biases are all still finite afterwards (divergence between evaluations).
 
     ``order`` (members, n) is each member's shuffle of the training set; minibatch ``k`` of
     member ``m`` is ``x[order[m, k·B:(k+1)·B]]``. With ``threads``, the stack is cut into one
     contiguous block of members per thread and each block steps through the epoch on views of
-    the same arrays; blocks share nothing, so the numbers are the same as in one thread.
+    the same arrays (and checks its own members' weights); blocks share nothing, so the numbers
+    are the same as in one thread.
     """
     n = order.shape[1]
     starts = range(0, n, batch_size)
@@ -192,11 +206,19 @@ def run_epoch(weights, biases, velocity_w, velocity_b, x, y, order, batch_size: 
                 return
             idx = order_ab[:, start:start + batch_size]
             sgd_step(ws, bs_, vw, vb, x[idx], y[idx], act, lr_ab, momentum)
+        return finite_members(ws, bs_)
 
     if threads is None:
-        block(0, len(order))
-    else:
-        threads.map(block, len(order), interruptible=True)
+        return block(0, len(order))
+    return np.concatenate(threads.map(block, len(order), interruptible=True))
+
+
+def finite_members(weights, biases) -> np.ndarray:
+    """Mask of the members whose weights and biases are all finite."""
+    finite = np.ones(len(weights[0]), dtype=bool)
+    for w, b in zip(weights, biases):
+        finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
+    return finite
 
 
 class MemberThreads:
@@ -308,10 +330,17 @@ EVAL_EVERY_EPOCH_UP_TO = 64
 EVAL_POINTS = 64
 
 
-EVAL_SCHEDULE = (f"the full training and test sets are evaluated at every epoch up to {EVAL_EVERY_EPOCH_UP_TO} "
-                 f"epochs; a longer run at about {EVAL_POINTS} epochs: a geometric grid from 1 to the last epoch "
-                 f"({EVAL_POINTS * 3 // 4} points), an even grid ({EVAL_POINTS // 4 + 1} points), the checkpoints "
-                 "and the last epoch; divergence is checked after every epoch")
+EVAL_SCHEDULE = (
+    f"Loss and accuracy are measured on the full training and test sets at initialisation and after every "
+    f"epoch, for runs of up to {EVAL_EVERY_EPOCH_UP_TO} epochs (every run of the built-in profiles). A longer "
+    f"run is measured at about {EVAL_POINTS} epochs: a geometric grid from epoch 1 to the last "
+    f"({EVAL_POINTS * 3 // 4} points, dense at the start, where the loss moves fastest), an even grid "
+    f"({EVAL_POINTS // 4 + 1} points), the checkpoints and the last epoch; its curves join those epochs. "
+    "The final loss and accuracy are always those of the last epoch, on the full sets. Divergence (a loss or "
+    "weight that became NaN or infinite) is checked after every epoch. The per-layer statistics (activations, "
+    "back-propagated gradients and weights, on a fixed batch of the first 512 training examples) are taken at "
+    "initialisation, at the extra checkpoints a run asks for and after the last epoch; the per-layer "
+    "histograms at initialisation only, where the figures draw them.")
 
 
 def eval_epochs(epochs: int, checkpoints=()) -> tuple:
@@ -401,7 +430,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
     # The diagnostic batch: a fixed slice of the training set, the same for every member.
     diag_x, diag_y = x_train[:diag_samples], y_train[:diag_samples]
 
-    weights, biases = init_stack(members, sizes, dtype)
+    weights, biases = init_stack(members, sizes, dtype, pool)
     w0 = [w.copy() for w in weights]
     b0 = [b.copy() for b in biases]
     lr = np.array([m.lr for m in members], dtype=dtype).reshape(-1, 1, 1)
@@ -422,22 +451,16 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
     checkpoint_set = set(checkpoints)
     evaluated = set(result.evaluated)
 
-    def weights_finite():
-        """Members whose weights and biases are all finite (divergence between evaluations)."""
-        finite = np.ones(len(active), dtype=bool)
-        for w, b in zip(weights, biases):
-            finite &= np.isfinite(w).all(axis=(1, 2)) & np.isfinite(b).all(axis=(1, 2))
-        return finite
-
-    def record(epoch):
-        """Evaluate, detect divergence, take a checkpoint; returns the mask of members kept."""
+    def record(epoch, weights_ok):
+        """Evaluate, detect divergence, take a checkpoint; returns the mask of members kept.
+        ``weights_ok``: the members whose weights are all finite."""
         def block_eval(a, b):
             ws, bs_ = [w[a:b] for w in weights], [v[a:b] for v in biases]
             return (*evaluate(ws, bs_, x_train, y_train, activation), *evaluate(ws, bs_, x_test, y_test, activation))
 
         parts = pool.map(block_eval, len(active))
         tr_loss, tr_acc, te_loss, te_acc = (np.concatenate([p[i] for p in parts]) for i in range(4))
-        finite = np.isfinite(tr_loss) & weights_finite()
+        finite = np.isfinite(tr_loss) & weights_ok
         result.train_loss[active, epoch] = np.where(finite, tr_loss, np.nan)
         result.train_accuracy[active, epoch] = np.where(finite, tr_acc, np.nan)
         result.test_loss[active, epoch] = np.where(finite, te_loss, np.nan)
@@ -448,10 +471,14 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             # Only the finite members are measured; no copy when that is all of them.
             sub = (lambda arrays: arrays) if finite.all() else (lambda arrays: [a[keep] for a in arrays])  # noqa: E731
             with np.errstate(all="ignore"):
+                # At epoch 0 the weights are the initial ones: no change to measure (None). The
+                # per-layer histograms are taken at epoch 0 only: the figures and the Explore page
+                # draw the distributions at initialisation, and nothing reads them later.
                 result.checkpoints[epoch] = layer_statistics(
-                    sub(weights), sub(biases), sub(w0), sub(b0), lr[keep], diag_x, diag_y,
+                    sub(weights), sub(biases), sub(w0) if epoch else None, sub(b0) if epoch else None,
+                    lr[keep], diag_x, diag_y,
                     activation, hist_bins, members=active[keep], n_members=n_members, groups=groups,
-                    submit=pool.submit, blocks=pool.blocks(len(keep)),
+                    submit=pool.submit, blocks=pool.blocks(len(keep)), histograms=epoch == 0,
                 )
         return finite
 
@@ -469,7 +496,7 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
         shuffle_rngs = [shuffle_rngs[i] for i in keep]
         active = active[keep]
 
-    finite = record(0)
+    finite = record(0, finite_members(weights, biases))
     if not finite.all():
         drop(finite)
     if keep_weights:
@@ -480,12 +507,11 @@ def _train_stack(members, data, *, activation, depth, width, epochs, batch_size,
             if len(active) == 0:
                 break
             order = np.stack([rng.permutation(n_train) for rng in shuffle_rngs])
-            run_epoch(weights, biases, velocity_w, velocity_b, x_train, y_train, order, batch_size,
-                      activation, lr, momentum, pool)
+            finite = run_epoch(weights, biases, velocity_w, velocity_b, x_train, y_train, order, batch_size,
+                               activation, lr, momentum, pool)
             if epoch in evaluated:
-                finite = record(epoch)
+                finite = record(epoch, finite)
             else:
-                finite = weights_finite()
                 result.diverged_at[active[~finite]] = epoch
             if not finite.all():
                 drop(finite)
