@@ -139,24 +139,32 @@ def resolve_catalogue(prof, cache: ResultCache, *, force: bool = False, jobs: in
     run = dict(force=force, jobs=jobs, on_event=on_event, ask=ask, scheduler=scheduler)
 
     def step(configs, text, known):
+        """Run ``configs`` not in ``known``; ``text``: the progress line, with {n} runs and the {plan}."""
         todo = [c for c in dict.fromkeys(configs) if c not in known]
-        on_event(events.StageStarted("runs", len(todo), text.format(n=len(todo)) + run_plan(
-            todo, cache, force=force, jobs=jobs, scheduler=scheduler)))
+        plan = run_plan(todo, cache, force=force, jobs=jobs, scheduler=scheduler)
+        on_event(events.StageStarted("runs", len(todo), text.format(n=len(todo), plan=plan)))
         got, stats = run_catalogue(todo, cache, **run)
         return {**known, **got}, stats
 
     chosen = [r.config for r in selection_runs(prof)]
-    results, stats = step(chosen, "choosing learning rates: {n} runs on the validation split", {})
+    # Memory and time are checked once for the whole build before anything runs: the catalogue's shape
+    # does not depend on the rates the first step picks (only the extension of step 3 is not foreseen).
+    whole = [c for c in dict.fromkeys(chosen + catalogue_configs(build_catalogue(prof)) + list(extra or ()))
+             if force or run_key(c) not in cache]
+    if whole:
+        check_budget(plan_groups(group_stacks(whole), jobs), ask)
+    run["ask"] = None
+    results, stats = step(chosen, "{n} runs that choose the learning rates (validation split{plan})", {})
     picks = pick_rates(prof, results)
     experiments = build_catalogue(prof, picks)
     results, second = step(catalogue_configs(experiments) + list(extra or ()),
-                           f"{{n}} runs of {len(experiments)} experiments (profile {prof.name})", results)
+                           f"{{n}} runs of {len(experiments)} experiments (profile {prof.name}{{plan}})", results)
     stats = merge_stats(stats, second)
     extended = undecided_cells(prof, experiments, results)
     if extended:
         experiments = build_catalogue(prof, picks, extended)
-        results, third = step(catalogue_configs(experiments), f"more seeds for {len(extended)} cells of undecided "
-                              "comparisons: {n} runs", results)
+        results, third = step(catalogue_configs(experiments), f"{{n}} runs: more seeds for the {len(extended)} cells "
+                              "of comparisons still undecided ({plan})", results)
         stats = merge_stats(stats, third)
     return experiments, results, stats
 
@@ -164,7 +172,8 @@ def resolve_catalogue(prof, cache: ResultCache, *, force: bool = False, jobs: in
 def merge_stats(first: RunStats, second: RunStats) -> RunStats:
     """One RunStats for a build's two steps (disjoint sets of runs)."""
     return RunStats(total=first.total + second.total, cached=first.cached + second.cached, ran=first.ran + second.ran,
-                    diverged_runs=first.diverged_runs + second.diverged_runs, discarded=first.discarded + second.discarded,
+                    diverged_runs=first.diverged_runs + second.diverged_runs,
+                    discarded=max(first.discarded, second.discarded),     # the cache's own count, cumulative
                     seconds=first.seconds + second.seconds, stack_seconds=first.stack_seconds + second.stack_seconds)
 
 

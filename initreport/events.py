@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Union
 
-STAGES = ("runs", "figures", "pages", "site")
+STAGES = ("runs", "figures", "pages", "site")   # in this order; "runs" comes once per step of the runs
 
 
 @dataclass(frozen=True)

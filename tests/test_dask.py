@@ -6,6 +6,9 @@ stacks, and a missing extra or an unreachable scheduler must end in one clear li
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
 import os
 import re
 import signal
@@ -21,12 +24,11 @@ pytest.importorskip("distributed")
 
 from test_executor import TINY, env_for_repo, in_group, tiny_project  # noqa: E402
 
-from initreport.build import CACHE_DIR, run_catalogue  # noqa: E402
+from initreport.build import CACHE_DIR, resolve_catalogue, run_catalogue  # noqa: E402
 from initreport.cache import ResultCache  # noqa: E402
 from initreport.errors import InitReportError  # noqa: E402
 from initreport.executor import DaskExecutor  # noqa: E402
 from initreport import events  # noqa: E402
-from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.settings import parse_settings  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -39,10 +41,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def tiny_configs(name="tiny"):
+@functools.lru_cache(maxsize=None)
+def _resolved(name="tiny") -> tuple:
+    """The tiny profile's build, run here in one process: (its configurations in the build's order, its
+    result files). The configurations depend on the learning rates its first step picks."""
+    import tempfile
     import tomllib
     settings = parse_settings(tomllib.loads(TINY))
-    return catalogue_configs(build_catalogue(settings.profile(name)))
+    root = Path(tempfile.mkdtemp(prefix="tiny-local-")) / CACHE_DIR
+    atexit.register(shutil.rmtree, root.parent, True)
+    _, results, _ = resolve_catalogue(settings.profile(name), ResultCache(root), jobs=1)
+    return tuple(results), result_files(root)
+
+
+def tiny_configs(name="tiny"):
+    return list(_resolved(name)[0])
 
 
 def result_files(cache_root: Path) -> dict[str, bytes]:
@@ -53,9 +66,7 @@ def result_files(cache_root: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def local_reference(tmp_path_factory):
     """The tiny profile's results computed here, in one process: the reference."""
-    root = tmp_path_factory.mktemp("local") / CACHE_DIR
-    run_catalogue(tiny_configs(), ResultCache(root), jobs=1)
-    return result_files(root)
+    return dict(_resolved()[1])
 
 
 @pytest.fixture(scope="module")

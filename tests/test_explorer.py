@@ -403,7 +403,8 @@ def test_a_link_from_another_page_opens_its_cell(browser, quick_project, http_ro
         for rel, found in _explore_links(site).items():
             for href, _ in dict.fromkeys(found):
                 watch.current = f"{origin}:{rel} -> {href}"
-                page.goto(base + rel, wait_until="load")
+                # every request of the page settled first: leaving it mid-load (the favicon) aborts a request
+                page.goto(base + rel, wait_until="networkidle")
                 with page.expect_navigation(wait_until="load"):
                     page.locator(f'a[href="{href}"]').first.click()
                 assert page.url.split("#")[0].endswith("/explore.html"), page.url

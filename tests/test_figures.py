@@ -12,6 +12,7 @@ import subprocess
 import sys
 import warnings
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,9 @@ def _circles(init, act):
                        lr=0.1, momentum=0.9, seeds=(0, 1), diag_samples=128)
 
 
-def _exp(exp_id, runs, kinds):
+def _exp(exp_id, runs, kinds, role=""):
     return Experiment(id=exp_id, title=exp_id, claim="claim", source="source", page="page", measure="measure",
-                      runs=tuple(Run(role="", config=c, label=label) for label, c in runs), rule="frozen",
+                      runs=tuple(Run(role=role, config=c, label=label) for label, c in runs), rule="frozen",
                       figures=tuple(kinds))
 
 
@@ -62,7 +63,11 @@ def tiny():
              for g in (0.1, 1.0)]
     depth = [(f"he_normal, relu, depth {d}", _digits("he_normal", "relu", depth=d, checkpoints=())) for d in (2, 4)]
     exps = [_exp("tiny-matrix", matrix, PER_RUN_KINDS), _exp("tiny-boundary", boundary, ("decision_boundary",)),
-            _exp("tiny-sweep", sweep, ("sweep",)), _exp("tiny-depth", depth, ("depth",))]
+            _exp("tiny-sweep", sweep, ("sweep",)), _exp("tiny-depth", depth, ("depth",)),
+            # the depth axis of the comparative claims: its kinds draw the runs of role "axis" only
+            _exp("tiny-axis", [(f"{i}, {a}, depth {d}", _digits(i, a, depth=d, checkpoints=()))
+                               for i in ("he_normal", "glorot_normal") for a in ("relu", "tanh") for d in (2, 4)],
+                 ("depth_axis", "depth_axis_loss"), role="axis")]
     configs = [run.config for e in exps for run in e.runs]
     by_config = dict(zip(configs, run_configs(configs)))
     return exps, {e.id: [(run, by_config[run.config]) for run in e.runs] for e in exps}
@@ -133,6 +138,7 @@ def test_same_bytes_twice(rendered, tiny, tmp_path):
 
 _CHILD = """
 import json, sys
+from dataclasses import replace
 from pathlib import Path
 from initreport import figures as F
 from initreport.catalogue.model import Experiment, Run
@@ -538,3 +544,14 @@ def test_layer_std_training_has_a_line_per_checkpoint_in_each_panel(tiny, phone)
         assert "min–max over seeds" in caption and alt.endswith(".")
     finally:
         plt.close(fig)
+
+
+def test_only_axis_kinds_see_the_statistics_runs(tiny):
+    """Runs that exist for the statistics (the depth axis, its rate selection, rate sweeps) never reach
+    the other kinds: a loss-curve figure of a small-random claim must not draw 44 axis cells."""
+    from initreport.figures.registry import AXIS_ROLES, kind_runs
+    exps, runs = tiny
+    pairs = runs["tiny-matrix"][:2] + [(replace(run, role=role), r) for role in AXIS_ROLES
+                                        for run, r in runs["tiny-axis"][:1]]
+    assert [p[0].role for p in kind_runs("loss_curves", pairs)] == ["", ""]
+    assert [p[0].role for p in kind_runs("depth_axis", pairs)] == ["", ""] + list(AXIS_ROLES)

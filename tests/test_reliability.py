@@ -33,7 +33,7 @@ CACHE = ".initreport-cache"
 PYTHON_CLI = [sys.executable, "-m", "initreport.cli"]
 # Click's own lines around a usage error (exit 2), and the build's progress line.
 USAGE_LINE = re.compile(r"^(Usage: |Try '.*--help' for help\.)")
-PROGRESS_LINE = re.compile(r"^Running \d+ runs of \d+ experiments")
+PROGRESS_LINE = re.compile(r"^Running \d+ runs\b")
 
 
 # --------------------------------------------------------------------------------------- helpers
