@@ -164,7 +164,7 @@ def resolve_catalogue(prof, cache: ResultCache, *, force: bool = False, jobs: in
     if extended:
         experiments = build_catalogue(prof, picks, extended)
         results, third = step(catalogue_configs(experiments), f"{{n}} runs: more seeds for the {len(extended)} cells "
-                              "of comparisons still undecided ({plan})", results)
+                              "of comparisons still undecided{plan}", results)
         stats = merge_stats(stats, third)
     return experiments, results, stats
 
