@@ -19,6 +19,7 @@ import pytest
 from initreport import fmt
 from initreport.build import CACHE_DIR
 from initreport.cache import ResultCache, run_key
+from initreport.build import resolve_catalogue
 from initreport.catalogue import ExpId, build_catalogue, get_experiment, get_profile, judge
 from initreport.catalogue.configs import digits, two_d
 from initreport.pages.views import rate_text
@@ -30,7 +31,7 @@ QUICK = get_profile("quick")
 def built(quick_project):
     project, _ = quick_project
     cache = ResultCache(project / CACHE_DIR)
-    exps = build_catalogue("quick")
+    exps, _, _ = resolve_catalogue(QUICK, cache)     # the catalogue at the learning rates the build chose
 
     def results(exp_id):
         exp = get_experiment(exps, exp_id)
@@ -242,7 +243,9 @@ def test_the_matrix_setup_line_says_which_cell_got_which_rate(built):
     line = next(l for l in text.splitlines() if l.startswith("**Setup:**") and "on digits:" in l)
     clause = re.search(r"(learning rate on .*?); \d+ seeds", line).group(1)
     from initreport.activations import display_name
-    expected = {(f"on {r.config.dataset}", display_name(r.config.activation)): r.config.lr for r in exp.runs}
+    # the line describes the matrix; the depth axis's cells (each at its own chosen rate) have a sentence of their own
+    expected = {(f"on {r.config.dataset}", display_name(r.config.activation)): r.config.lr for r in exp.select("matrix")}
+    assert "each at its own learning rate chosen on a validation split" in line
     assert _rates(clause) == expected
     assert len(set(expected.values())) == 4          # 0.01, 0.05, 0.1, 0.3: each named with its cells
 

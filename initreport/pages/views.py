@@ -217,8 +217,33 @@ def seeds_text(configs: list) -> str:
 
 
 def setup_text(exp: Experiment) -> str:
-    """What the runs share, in one line, and what varies (the learning rate: which runs got which)."""
-    configs = exp.configs
+    """What the runs share, in one line, and what varies (the learning rate: which runs got which).
+    The runs that exist for the statistics (the depth axis and its rate selection, rate sweeps) are
+    described after it in a sentence of their own."""
+    from ..figures.registry import AXIS_ROLES
+    configs = [r.config for r in exp.runs if r.role not in AXIS_ROLES] or exp.configs
+    return _shared_text(configs) + _statistics_runs_text(exp)
+
+
+def _statistics_runs_text(exp: Experiment) -> str:
+    axis = [r.config for r in exp.select("axis")]
+    rates = sorted({r.config.lr for r in exp.select("rates")})
+    text = ""
+    if axis:
+        depths = ", ".join(map(str, sorted({c.depth for c in axis})))
+        epochs = ", ".join(map(str, sorted({c.epochs for c in axis})))
+        seeds = " or ".join(map(str, sorted({len(c.seeds) for c in axis})))
+        text += (f" The comparisons run along depth: {len(axis)} cells (initialiser × activation × depth {depths} "
+                 f"hidden layers, width {axis[0].width}, {epochs} epochs, {seeds} seeds), each at its own learning "
+                 "rate chosen on a validation split (table below).")
+    if rates:
+        shown = sorted({r.config.lr for r in exp.runs if r.role not in ("rates", "axis", "selection")})
+        text += (f" Instability is measured over the learning rates {', '.join(fmt.num(x) for x in sorted(set(rates) | set(shown)))} "
+                 "(the same seeds at each; the figures show the runs above).")
+    return text
+
+
+def _shared_text(configs) -> str:
     untrained = all(c.epochs == 0 for c in configs)
     fields = ("dataset", "activation", "depth", "width") if untrained else (
         "dataset", "activation", "depth", "width", "epochs", "batch_size", "lr", "momentum")
