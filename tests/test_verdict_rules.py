@@ -285,7 +285,7 @@ def test_bottom_line_from_the_conclusion():
                for line in bl.lines)
     sigmoid = next(line for line in bl.lines if line.startswith("Sigmoid:"))
     assert sigmoid.startswith("Sigmoid: He normal (he_normal) did better than the notes' choice")
-    assert f"{max(DEEP)} layers: 20 points" in sigmoid          # He − Glorot, told from He's side: positive
+    assert f"{max(DEEP)} layers: 20 percentage points" in sigmoid   # He − Glorot, told from He's side: positive
     shallow = ", ".join(map(str, SHALLOW))
     assert any(c.startswith(f"ReLU at {shallow} hidden layers: He normal (he_normal) and Glorot normal (glorot_normal) "
                             "are indistinguishable") for c in bl.conditions)
@@ -405,7 +405,14 @@ def test_the_short_answer_lists_the_deciding_comparisons_in_display_names():
     deciding = [c for c in v.comparisons if c["deciding"]]
     assert text.count(" seeds)") == len(deciding)                    # one clause per deciding comparison
     relu = next(c for c in deciding if c["activation"] == "relu")
-    assert f"He normal, ReLU beats Glorot normal, ReLU (test accuracy, a − b = {fmt.num(100 * relu['estimate'], 2)} " \
-           f"points [{fmt.num(100 * relu['ci_low'], 2)}, {fmt.num(100 * relu['ci_high'], 2)}]" in text
+    assert (f"He normal, ReLU beats Glorot normal, ReLU (test accuracy of the first minus the second: "
+            f"{fmt.num(100 * relu['estimate'], 2)} percentage points [{fmt.num(100 * relu['ci_low'], 2)}, "
+            f"{fmt.num(100 * relu['ci_high'], 2)}]") in text
     assert "he_normal" not in text and "depth 2," not in text         # display names; context depths left out
     assert headline((), "measured text") == "measured text"
+    # an equivalence claim is told in its own terms, not as "does worse than"
+    zero = {"a": "he_normal, relu, bias 0", "b": "he_normal, relu, bias 0.1", "init_a": "he_normal", "init_b": "he_normal",
+            "activation": "relu", "metric": "heldout_accuracy", "estimate": -0.002, "ci_low": -0.0034,
+            "ci_high": -0.0008, "n_seeds": 8, "decision": "worse", "deciding": True, "prediction": "equivalent",
+            "margin": 0.01}
+    assert "He normal, ReLU, bias 0 is within ±1 percentage points of He normal, ReLU, bias 0.1" in headline([zero], "")

@@ -31,7 +31,7 @@ def _interval(r: dict, flip: bool = False) -> str:
     k = -1 if flip else 1
     est, lo, hi = k * r["estimate"], *sorted((k * r["ci_low"], k * r["ci_high"]))
     if r["metric"] == "heldout_accuracy":      # fractions → percentage points
-        return f"{num(100 * est, 2)} points, interval [{num(100 * lo, 2)}, {num(100 * hi, 2)}]"
+        return f"{num(100 * est, 2)} percentage points, interval [{num(100 * lo, 2)}, {num(100 * hi, 2)}]"
     return f"{num(est)}, interval [{num(lo)}, {num(hi)}]"
 
 

@@ -104,8 +104,10 @@ def layer_std(exp, runs, pal):
     alt = (f"Two line charts over the {n_max} hidden layers at initialisation, log scale: activation std "
            f"(layer 1 → {n_max}: " + "; ".join(alt_bits[:4]) + ") and back-propagated gradient std.")
     caption = ("\"Spread of the activations\": the std of each hidden layer's outputs for the same input batch; "
-               "\"spread of the gradients\": the std of the gradient flowing back into each layer. A line that falls steadily on the log scale is a "
-               "signal vanishing (or, rising, exploding) with depth.")
+               "\"spread of the gradients\": the std of the gradient flowing back into each layer. Activations flow from "
+               "layer 1 onward, so an activation line that falls steadily on the log scale is the signal vanishing "
+               "(rising: exploding); gradients flow back from the last layer, so a gradient line that rises toward "
+               "the last layer is the gradient vanishing on its way back to layer 1.")
     if any_theory:
         caption += (" Thin dashed: the variance argument started from the measured layer 1 "
                     "(ReLU ×√(n_in σ²/2) per layer, tanh in its linear regime ×σ√n_in).")

@@ -62,9 +62,10 @@ def _heat_panel(ax, dataset, cell_runs, inits, acts, cmap, pal, partial, best_bi
             colour = "#000000" if lum > 0.45 else "#ffffff"
         if nd and math.isfinite(v):
             partial.append(f"{pretty(init)}/{pretty(act)} on {dataset}: {nd} of {r['n_seeds']}")
-        ax.text(j, i, text, ha="center", va="center", fontsize=8 if text == "diverged" and narrow() else 9,
+        # "diverged" is wider than a cell at 9 pt: two neighbours would run together
+        ax.text(j, i, text, ha="center", va="center", fontsize=6.5 if text == "diverged" else 9,
                 color=colour)
-    ax.set_xticks(range(len(acts)), [pretty(a) for a in acts])
+    ax.set_xticks(range(len(acts)), [pretty(a).replace(" ", "\n") for a in acts])   # "leaky ReLU" on two lines
     ax.set_yticks(range(len(inits)), [pretty(i) for i in inits])
     ax.tick_params(length=0)
     ax.grid(False)

@@ -29,17 +29,30 @@ def _size(record: dict) -> str:
     """a − b and its interval in the metric's units (accuracy in percentage points)."""
     scale = 100.0 if record["metric"] == "heldout_accuracy" else 1.0
     est, lo, hi = (scale * record[x] for x in ("estimate", "ci_low", "ci_high"))
-    unit = " points" if scale == 100.0 else ""
+    unit = " percentage points" if scale == 100.0 else ""
     return f"{fmt.num(est, 2 if unit else 3)}{unit} [{fmt.num(lo, 2 if unit else 3)}, {fmt.num(hi, 2 if unit else 3)}]"
+
+
+def _verb(record: dict) -> str:
+    """How a stands to b, in words; for an equivalence or a "not better" claim, the claim's own terms."""
+    prediction, margin = record.get("prediction"), record.get("margin")
+    scale = 100.0 if record["metric"] == "heldout_accuracy" else 1.0
+    unit = " percentage points" if scale == 100.0 else ""
+    if prediction == "equivalent" and margin is not None and record.get("ci_low") is not None:
+        inside = -margin < record["ci_low"] and record["ci_high"] < margin
+        return (f"is within ±{fmt.num(scale * margin, 2)}{unit} of" if inside
+                else f"cannot be shown within ±{fmt.num(scale * margin, 2)}{unit} of")
+    return _WORDS[record["decision"]]
 
 
 def clause(record: dict) -> str:
     where = f"at {record['depth']} layers, " if record.get("depth") is not None else ""
     metric = SHORT.get(record["metric"], record["metric"])
-    head = f"{where}{side(record, 'a')} {_WORDS[record['decision']]} {side(record, 'b')}"
-    if record.get("ci_low") is None:
+    a, b = side(record, "a"), side(record, "b")
+    head = f"{where}{a} {_verb(record)} {b}"
+    if record.get("ci_low") is None or record["decision"] == "inconclusive":
         return f"{head} ({record.get('reason') or 'too few seeds'})"
-    return f"{head} ({metric}, a − b = {_size(record)}, {record['n_seeds']} seeds)"
+    return f"{head} ({metric} of the first minus the second: {_size(record)}, {record['n_seeds']} seeds)"
 
 
 def headline(comparisons, measured: str) -> str:
