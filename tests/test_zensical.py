@@ -164,7 +164,8 @@ def test_zensical_explore_page_works_from_file(browser, quick_project, zensical_
         assert page.evaluate(SIGNATURE_JS) != before, "changing the activation changed nothing drawn"
         href = links["pitfalls/zero.html"][0][0]
         watch.current = f"zensical:pitfalls/zero.html -> {href}"
-        page.goto(zensical_site.as_uri() + "/pitfalls/zero.html", wait_until="load")
+        # every request of the page settled first: leaving it mid-load (the favicon) aborts a request
+        page.goto(zensical_site.as_uri() + "/pitfalls/zero.html", wait_until="networkidle")
         with page.expect_navigation(wait_until="load"):
             page.locator(f'a[href="{href}"]').first.click()
         cell = _cell_of_hash(data, href.partition("#")[2])
