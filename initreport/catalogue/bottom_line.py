@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..activations import display_name as act_display
 from ..fmt import num
 from .ids import ExpId
 
@@ -42,14 +43,8 @@ def _init(name: str) -> str:
 
 
 def _act(name: str) -> str:
-    from ..activations import display_name
-    text = display_name(name)
+    text = act_display(name)
     return text[:1].upper() + text[1:]
-
-
-def act_lower(name: str) -> str:
-    from ..activations import display_name
-    return display_name(name)
 
 
 def _depths(ds) -> str:
@@ -86,7 +81,7 @@ def _family(act: str, rows: list) -> tuple[list, list]:
     elif all(r["decision"] == "inconclusive" for r in deciding):
         reasons = sorted({r.get("reason", "") for r in deciding} - {""})
         if reasons and all(x.startswith("the control") for x in reasons):
-            why = (f"{a} itself does not train a {act_lower(act)} net that deep in this budget (its training loss "
+            why = (f"{a} itself does not train a {act_display(act)} net that deep in this budget (its training loss "
                    "ends less than 30% below its start or the chance level ln K, whichever is lower), so the comparison "
                    "cannot tell")
         else:

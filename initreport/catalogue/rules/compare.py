@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from ... import stats
 from ...fmt import num
 from ...protocol import METRICS, Prediction, comparison_record, control_trains, decide_claim, per_seed
-from ..axis import LOOK_ALPHA
+from ..axis import LOOK_ALPHA, deciding_depths
 from ..model import Run, Verdict
 
 ALPHA = 0.05
@@ -48,6 +48,22 @@ class Spec:
     a_name: str = ""
     b_name: str = ""
     values: tuple | None = None   # precomputed per-seed (a, b) Samples, for grid metrics
+
+
+def axis_specs(exp, a_init: str, b_init: str, metric: str, *, activation: str | None = None,
+               all_deciding: bool = False) -> list[Spec]:
+    """``a_init`` against ``b_init`` along the depth axis (role "axis": each cell at its own chosen learning
+    rate), one Spec per depth where both exist, ``a`` the control: deciding at the deep depths
+    (:func:`..axis.deciding_depths`, or at every depth with ``all_deciding``), context below."""
+    fields = {} if activation is None else {"activation": activation}
+    deciding = deciding_depths(r.config.depth for r in exp.select("axis"))
+    specs = []
+    for a in sorted(exp.select("axis", init=a_init, **fields), key=lambda r: r.config.depth):
+        b = exp.select("axis", init=b_init, depth=a.config.depth, **fields)
+        if b:
+            specs.append(Spec(a, b[0], metric, control=a, depth=a.config.depth,
+                              deciding=all_deciding or a.config.depth in deciding))
+    return specs
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from ..model import Experiment, Verdict
 from ..readers import loss_drop
 from .base import results_of, rule
 from ...fmt import num
-from ..axis import DEEP_FROM, deciding_depths
-from .compare import Spec, comparison_verdict, cond, run_families
+from ..axis import DEEP_FROM
+from .compare import Spec, axis_specs, comparison_verdict, cond, run_families
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 
@@ -47,29 +47,15 @@ def _pair(exp: Experiment, a_init: str, b_init: str, act: str, *, deciding: bool
     return specs
 
 
-def axis_pair(exp: Experiment, a_init: str, b_init: str, act: str) -> list[Spec]:
-    """``a_init`` against ``b_init`` with ``act`` along the depth axis (held-out accuracy, each side at its
-    own chosen learning rate): deciding at the deep depths (:func:`..axis.deciding_depths`), context below."""
-    runs = exp.select("axis", init=a_init, activation=act)
-    deciding = deciding_depths(r.config.depth for r in exp.select("axis"))
-    specs = []
-    for a in sorted(runs, key=lambda r: r.config.depth):
-        b = exp.select("axis", init=b_init, activation=act, depth=a.config.depth)
-        if b:
-            specs.append(Spec(a, b[0], "heldout_accuracy", control=a, deciding=a.config.depth in deciding,
-                              depth=a.config.depth))
-    return specs
-
-
 def xavier_specs(exp: Experiment) -> list[Spec]:
     """Glorot against He for tanh and sigmoid along the depth axis."""
-    return [s for act in ("tanh", "sigmoid") for s in axis_pair(exp, "glorot_normal", "he_normal", act)]
+    return [s for act in ("tanh", "sigmoid") for s in axis_specs(exp, "glorot_normal", "he_normal", "heldout_accuracy", activation=act)]
 
 
 def he_specs(exp: Experiment) -> list[Spec]:
     """He against Glorot (= √(1/n_in) on these layers) for ReLU and leaky ReLU along the depth axis; at one
     common learning rate, He against √(1/fan-in) in the depth study's deep ReLU nets (training loss, context)."""
-    specs = [s for act in ("relu", "leaky_relu") for s in axis_pair(exp, "he_normal", "glorot_normal", act)]
+    specs = [s for act in ("relu", "leaky_relu") for s in axis_specs(exp, "he_normal", "glorot_normal", "heldout_accuracy", activation=act)]
     for he in sorted(exp.select("deep", init="he_normal"), key=lambda r: r.config.depth):
         lecun = exp.select("deep", init="lecun_normal", activation=he.config.activation, depth=he.config.depth)
         if lecun:

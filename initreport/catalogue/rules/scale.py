@@ -15,8 +15,8 @@ from ..explain import Explanation, gain_text, sigmoid_control_stalls, sigmoid_sc
 from ..model import Experiment, Verdict
 from ..readers import epochs_to, final, layer_means, loss_drop, mean, n_diverged, std_ratio
 from .base import results_of, rule, verdict
-from ..axis import DEEP_FROM, deciding_depths
-from .compare import Spec, combine, comparison_verdict, cond, decided, run_families
+from ..axis import DEEP_FROM
+from .compare import Spec, axis_specs, combine, comparison_verdict, cond, decided, run_families
 
 
 @dataclass(frozen=True)
@@ -28,20 +28,6 @@ class VanishingNumbers:
     drop_small: float        # share of the initial training loss removed (small random)
     drop_ref: float          # the same for the reference
     explanation: Explanation | None = None   # why a sigmoid reference does not train (explain.py), if it does not
-
-
-def small_axis_specs(exp: Experiment, ref: str, metric: str, *, all_deciding: bool = False) -> list[Spec]:
-    """``ref`` against small random along the depth axis (each cell at its chosen learning rate): deciding at
-    the deep depths (or at every depth with ``all_deciding``), context below."""
-    axis = exp.select("axis")
-    deciding = deciding_depths(r.config.depth for r in axis)
-    specs = []
-    for a in sorted((r for r in axis if r.config.init == ref), key=lambda r: r.config.depth):
-        b = exp.select("axis", init="small_random", depth=a.config.depth)
-        if b:
-            specs.append(Spec(a, b[0], metric, control=a, depth=a.config.depth,
-                              deciding=all_deciding or a.config.depth in deciding))
-    return specs
 
 
 @rule("vanishing", roles=("subject", "reference", "axis", "selection"), numbers=VanishingNumbers)
@@ -63,7 +49,7 @@ def rule_vanishing(exp: Experiment, res: dict) -> Verdict:
     drop_small, drop_ref = loss_drop(small), loss_drop(ref)
     per_layer = act_ratio ** (1 / max(1, len(act_std) - 1)) if act_ratio > 0 else math.nan
     shrinks = act_ratio < 0.01 or grad_ratio < 0.01
-    axis = small_axis_specs(exp, "glorot_normal", "train_loss_after_budget")
+    axis = axis_specs(exp, "glorot_normal", "small_random", "train_loss_after_budget")
     made = run_families(res, [Spec(ref_run, small_run, "train_loss_after_budget", control=ref_run,
                                    depth=small_run.config.depth, deciding=not axis)] + axis)
     status = combine(decided(made).status, shrinks)
@@ -113,7 +99,7 @@ def rule_slow_relu(exp: Experiment, res: dict) -> Verdict:
     spec = Spec(he_run, small_run, "epochs_to_target", control=he_run, depth=he_run.config.depth)
     a = per_seed(he, "epochs_to_target", target=TARGET, name=cond(he_run))
     b = per_seed(small, "epochs_to_target", target=TARGET, name=cond(small_run))
-    axis = small_axis_specs(exp, "he_normal", "epochs_to_target", all_deciding=True)
+    axis = axis_specs(exp, "he_normal", "small_random", "epochs_to_target", all_deciding=True)
     axis = [replace(x, values=(per_seed(res[x.a], "epochs_to_target", target=TARGET, name=cond(x.a)),
                                per_seed(res[x.b], "epochs_to_target", target=TARGET, name=cond(x.b)))) for x in axis]
     made = run_families(res, [replace(spec, values=(a, b), deciding=not axis)] + axis)
