@@ -52,7 +52,7 @@ from initreport.activations import get_activation  # noqa: E402
 from initreport.datasets import load_dataset  # noqa: E402
 from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.network import (Member, MemberThreads, evaluate, init_stack, keep_heap, layer_sizes,  # noqa: E402
-                                run_epoch, sgd_step, train_stack)
+                                pack, run_epoch, sgd_step, train_stack, unpack, with_ones)
 from initreport.runner import group_stacks  # noqa: E402
 
 torch = None   # imported only in the PyTorch worker process (see _torch_import), never beside the engine
@@ -161,18 +161,18 @@ def engine_train(wl: Workload, *, steps: int | None = None, record_loss: bool = 
     """
     keep_heap()                       # as train_stack does
     act = get_activation(wl.activation)
-    weights = [w.astype(dtype) for w in wl.w0]
-    biases = [b.astype(dtype) for b in wl.b0]
-    vw = [np.zeros_like(w) for w in weights]
-    vb = [np.zeros_like(b) for b in biases]
+    params = pack([w.astype(dtype) for w in wl.w0], [b.astype(dtype) for b in wl.b0])
+    weights, biases = unpack(params)          # views: they follow the training
+    velocity = [np.zeros_like(p) for p in params]
     x, y, lr, bs = wl.x.astype(dtype, copy=False), wl.y, wl.lr.astype(dtype, copy=False), wl.batch_size
+    x1 = with_ones(x)
     losses = []
     done = 0
     if steps is None and not record_loss:
         with MemberThreads(threads) as pool, np.errstate(all="ignore"):
             t0 = time.perf_counter()
             for order in wl.orders:
-                run_epoch(weights, biases, vw, vb, x, y, order, bs, act, lr, MOMENTUM, pool)
+                run_epoch(params, velocity, x1, y, order, bs, act, lr, MOMENTUM, pool)
             seconds = time.perf_counter() - t0
         return seconds, weights, biases, losses
     t0 = time.perf_counter()
@@ -182,10 +182,10 @@ def engine_train(wl: Workload, *, steps: int | None = None, record_loss: bool = 
                 if steps is not None and done == steps:
                     break
                 idx = order[:, start:start + bs]
-                xb, yb = x[idx], y[idx]
+                yb = y[idx]
                 if record_loss:
-                    losses.append(evaluate(weights, biases, xb, yb, act)[0])
-                sgd_step(weights, biases, vw, vb, xb, yb, act, lr, MOMENTUM)
+                    losses.append(evaluate(weights, biases, x[idx], yb, act)[0])
+                sgd_step(params, velocity, x1[idx], yb, act, lr, MOMENTUM)
                 done += 1
     seconds = time.perf_counter() - t0
     return seconds, weights, biases, losses

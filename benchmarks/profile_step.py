@@ -2,10 +2,11 @@
 
     python benchmarks/profile_step.py [--width 256] [--members 8] [--batch 128] [--depth 10]
 
-Replays the operations of initreport.network.sgd_step (relu, momentum) on the same shapes and
-prints the seconds per step spent in each kind: forward matmul, weight-gradient matmul
-(Aᵀ·dZ on transposed views), input-gradient matmul (dZ·Wᵀ on transposed views), elementwise
-and reductions, and the minibatch gather. Compares the transposed-view matmuls with the same
+Replays the operations of initreport.network.sgd_step (relu, momentum, packed parameters [W; b]
+and inputs with a column of ones) on the same shapes and prints the seconds per step spent in
+each kind: forward matmul, weight-gradient matmul ([A 1]ᵀ·dZ on transposed views, whose last
+row is the bias gradient), input-gradient matmul (dZ·Wᵀ on transposed views), elementwise, and
+the minibatch gather. Compares the transposed-view matmuls with the same
 products on contiguous copies.
 """
 import argparse
@@ -37,17 +38,18 @@ def main():
     rng = np.random.default_rng(0)
     f32 = np.float32
     ws = [(rng.standard_normal((M, i, o)) / np.sqrt(i)).astype(f32) for i, o in zip(sizes[:-1], sizes[1:])]
-    bs = [np.zeros((M, 1, o), f32) for o in sizes[1:]]
-    vw = [np.zeros_like(w) for w in ws]
-    vb = [np.zeros_like(b) for b in bs]
-    x = rng.standard_normal((1438, 64)).astype(f32)
+    ps = [np.concatenate([w, np.zeros((M, 1, w.shape[2]), f32)], axis=1) for w in ws]   # packed [W; b]
+    vs = [np.zeros_like(p) for p in ps]
+    x = np.concatenate([rng.standard_normal((1438, 64)).astype(f32), np.ones((1438, 1), f32)], axis=1)
     y = rng.integers(0, 10, 1438)
     lr = np.full((M, 1, 1), 0.01, f32)
+    bufs = [np.ones((M, B, o + 1), f32) for o in sizes[1:-1]]
     t = defaultdict(float)
+    ew = "elementwise (relu, softmax, lr, mask, SGD update)"
 
-    def timed(kind, fn, *args):
+    def timed(kind, fn, *args, **kw):
         t0 = time.perf_counter()
-        r = fn(*args)
+        r = fn(*args, **kw)
         t[kind] += time.perf_counter() - t0
         return r
 
@@ -57,43 +59,39 @@ def main():
                 t.clear()
             idx = np.stack([rng.permutation(1438)[:B] for _ in range(M)])
             xb = timed("gather x[idx]", lambda: x[idx])
-            yb = y[idx]
             acts = [xb]
             act = xb
-            for l in range(len(ws)):
-                z = timed("matmul forward  A·W", np.matmul, act, ws[l])
-                timed("elementwise (bias, relu, softmax, mask, SGD update)", np.add, z, bs[l], z)
-                if l == len(ws) - 1:
-                    break
-                act = timed("elementwise (bias, relu, softmax, mask, SGD update)", relu_, z)
+            for l in range(len(ps) - 1):
+                z = timed("matmul forward  [A 1]·[W; b]", np.matmul, act, ps[l], out=bufs[l][:, :, :-1])
+                timed(ew, relu_, z)
+                act = bufs[l]
                 acts.append(act)
+            z = timed("matmul forward  [A 1]·[W; b]", np.matmul, act, ps[-1])
             dz = z - z.max(-1, keepdims=True)
             np.exp(dz, out=dz)
             dz /= dz.sum(-1, keepdims=True)
-            for l in range(len(ws) - 1, -1, -1):
+            timed(ew, np.multiply, dz, lr, out=dz)
+            for l in range(len(ps) - 1, -1, -1):
                 ap_ = acts[l]
-                gw = timed("matmul weight grad Aᵀ·dZ (transposed view)", np.matmul, ap_.transpose(0, 2, 1), dz)
-                gb = timed("reduction db = Σ dZ", lambda: dz.sum(axis=-2, keepdims=True))
+                fan_in = ps[l].shape[1] - 1
                 if l > 0:
-                    da = timed("matmul input grad dZ·Wᵀ (transposed view)", np.matmul, dz, ws[l].transpose(0, 2, 1))
-                    timed("elementwise (bias, relu, softmax, mask, SGD update)",
-                          lambda: np.multiply(da, ap_ > 0, out=da))
+                    da = timed("matmul input grad dZ·Wᵀ (transposed view)", np.matmul, dz,
+                               ps[l][:, :fan_in].transpose(0, 2, 1))
+                gw = timed("matmul weight grad [A 1]ᵀ·dZ (transposed view)", np.matmul, ap_.transpose(0, 2, 1), dz)
+                if l > 0:
+                    timed(ew, lambda: np.multiply(da, ap_[:, :, :fan_in] > 0, out=da))
                     # the same products on contiguous operands, for comparison (not part of the step)
                     at = np.ascontiguousarray(ap_.transpose(0, 2, 1))
-                    wt = np.ascontiguousarray(ws[l].transpose(0, 2, 1))
-                    timed("(compare) Aᵀ·dZ with contiguous Aᵀ", np.matmul, at, dz)
+                    wt = np.ascontiguousarray(ps[l][:, :fan_in].transpose(0, 2, 1))
+                    timed("(compare) [A 1]ᵀ·dZ with contiguous [A 1]ᵀ", np.matmul, at, dz)
                     timed("(compare) dZ·Wᵀ with contiguous Wᵀ", np.matmul, dz, wt)
                     dz = da
 
                 def update():
-                    gw.__imul__(lr)
-                    gb.__imul__(lr)
-                    vw[l].__imul__(0.9)
-                    vw[l].__isub__(gw)
-                    vb[l].__imul__(0.9)
-                    vb[l].__isub__(gb)
-                    ws[l].__iadd__(vw[l] * 0)   # weights kept fixed so every rep is alike
-                timed("elementwise (bias, relu, softmax, mask, SGD update)", update)
+                    vs[l].__imul__(0.9)
+                    vs[l].__isub__(gw)
+                    ps[l].__iadd__(vs[l] * 0)   # parameters kept fixed so every rep is alike
+                timed(ew, update)
     step = sum(v for k, v in t.items() if not k.startswith("(compare)"))
     print(f"sgd_step-like step, {M} members × B{B}, depth {a.depth}, width {W}: {1e3 * step / a.reps:.2f} ms/step")
     for k, v in sorted(t.items(), key=lambda kv: -kv[1]):

@@ -145,7 +145,7 @@ def run_args(width: int) -> list[str]:
             "--lr", str(LR), "--momentum", str(MOMENTUM), "--jobs", str(CPUS)]
 
 
-def run_in_child(width: int) -> tuple[float, float]:
+def run_in_child(width: int, output: bool = False) -> tuple[float, float]:
     """The real `initreport run` command (its Click entry point, in this fresh process): the wall time it
     prints (all its work: data, initialisation, training, evaluation, diagnostics, results) and the CPU
     time of the same span, measured around the command (so also its option parsing and estimate)."""
@@ -155,15 +155,19 @@ def run_in_child(width: int) -> tuple[float, float]:
     from initreport.cli import main as cli_main
     buf = io.StringIO()
     c0 = time.process_time()
-    with contextlib.redirect_stdout(buf):
-        cli_main(run_args(width), standalone_mode=False)
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(buf):
+        extra = ["--output", str(Path(tmp) / "result.json")] if output else []
+        cli_main(run_args(width) + extra, standalone_mode=False)
     cpu = time.process_time() - c0
     return float(re.search(r"^([\d.]+) s for \d+ seed", buf.getvalue(), re.M).group(1)), cpu
 
 
-def run_seconds(width: int) -> tuple[float, float]:
-    """(the wall time a real `initreport run` prints for the workload, its CPU time)."""
-    return child("run", width)
+def run_seconds(width: int, output: bool = False) -> tuple[float, float]:
+    """(the wall time a real `initreport run` prints for the workload, its CPU time); ``output``: the
+    same run with ``--output``, which also takes every per-layer statistic at every checkpoint and
+    evaluates every epoch for the curves the result file carries."""
+    return child("run-output" if output else "run", width)
 
 
 def have_torch() -> bool:
@@ -172,7 +176,7 @@ def have_torch() -> bool:
 
 def measure(rounds: int = 3, verbose: bool = True) -> dict:
     """Alternating rounds; medians and the raw (wall, CPU) times."""
-    raw = {"ceiling256": [], "run256": [], "torch64": [], "run64": []}
+    raw = {"ceiling256": [], "run256": [], "torch64": [], "run64": [], "out256": [], "out64": []}
     torch_ok = have_torch()
     for r in range(rounds):
         raw["ceiling256"].append(child("ceiling", 256))
@@ -181,6 +185,8 @@ def measure(rounds: int = 3, verbose: bool = True) -> dict:
             raw["torch64"].append(min((child("torch", 64, 0 if t == "default" else 1) for t in ("default", "1")),
                                       key=lambda wc: wc[0]))
         raw["run64"].append(run_seconds(64))
+        raw["out256"].append(run_seconds(256, output=True))
+        raw["out64"].append(run_seconds(64, output=True))
         if verbose:
             print(f"   round {r + 1}: " + "  ".join(f"{k} {v[-1][0]:.3f} s ({v[-1][1]:.2f} s CPU)"
                                                    for k, v in raw.items() if v), flush=True)
@@ -188,6 +194,8 @@ def measure(rounds: int = 3, verbose: bool = True) -> dict:
     cpu = {k: statistics.median(c for _, c in v) if v else float("nan") for k, v in raw.items()}
     return {"raw": raw, "median": med, "cpu": cpu, "ceiling_ratio": med["ceiling256"] / med["run256"],
             "ceiling_ratio_cpu": cpu["ceiling256"] / cpu["run256"],
+            "ceiling_ratio_output": med["ceiling256"] / med["out256"],
+            "torch_ratio_output": med["torch64"] / med["out64"] if torch_ok else None,
             "torch_ratio": med["torch64"] / med["run64"] if torch_ok else None,
             "torch_ratio_cpu": cpu["torch64"] / cpu["run64"] if torch_ok else None}
 
@@ -198,6 +206,7 @@ def main(argv=None):
     ap.add_argument("--ceiling", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--torch", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--run", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--run-output", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.ceiling:
@@ -205,6 +214,9 @@ def main(argv=None):
         return
     if args.run:
         print(*run_in_child(args.run))
+        return
+    if args.run_output:
+        print(*run_in_child(args.run_output, output=True))
         return
     if args.torch:
         import torch
@@ -230,6 +242,11 @@ def report(res: dict) -> None:
               f"[{'PASS' if res['torch_ratio'] >= 6 else 'FAIL'}: ≥ 6×]")
         print(f"              CPU time: PyTorch {c['torch64']:.2f} s, run {c['run64']:.2f} s: "
               f"PyTorch/run = {res['torch_ratio_cpu']:.2f}×")
+    line = (f"   with --output (every statistic at every checkpoint, every epoch evaluated for the curves; no target): "
+            f"width 256 {m['out256']:.3f} s, ceiling/run = {res['ceiling_ratio_output']:.2f}")
+    if res["torch_ratio_output"] is not None:
+        line += f"; width 64 {m['out64']:.3f} s, PyTorch/run = {res['torch_ratio_output']:.2f}×"
+    print(line)
 
 
 if __name__ == "__main__":

@@ -250,12 +250,14 @@ def run(init, activation, depth, width, epochs, batch_size, lr, momentum, seeds,
     bar = (click.progressbar(length=epochs, label=f"Training {seeds} seed(s), {epochs} epochs", show_eta=True,
                              show_pos=True, file=sys.stderr) if _interactive() and epochs > 0 else None)
     with bar or contextlib.nullcontext():
-        # Without --output nothing shows the curves: evaluate at 0 and the last epoch only.
+        # Without --output nothing shows the curves or the later checkpoints: evaluate at 0 and the
+        # last epoch only, and take only the per-layer statistics the table prints.
         [result] = run_stack([config], dataset=data, threads=threads, history=output is not None,
+                             diagnostics="all" if output is not None else "table",
                              on_epoch=(lambda _: bar.update(1)) if bar else None)
     seconds = time.perf_counter() - start
     click.echo(summary_table(result, terminal_safe(data.name)))
-    click.echo(f"\n{seconds:.2f} s for {seeds} seed(s) trained together"
+    click.echo(f"\n{seconds:.3f} s for {seeds} seed(s) trained together"
                f"{f' on {threads} threads' if threads > 1 else ''}.")
     if output:
         try:

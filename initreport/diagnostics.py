@@ -23,13 +23,35 @@ HIDDEN_STATS = (
 OUTPUT_STATS = ("weight_grad_norm", "weight_norm", "distance_from_init", "max_abs_change", "bias_change")
 
 
-def histogram(values: np.ndarray, lo: float, hi: float, bins: int) -> dict:
+# A histogram is drawn from at most this many of a layer's values (a 40-bin histogram of 131,072
+# values puts thousands in a typical bin); a width-256 layer of 8 seeds has 1,048,576 on the batch.
+HIST_SAMPLE = 1 << 17
+
+
+def strided_sample(values: np.ndarray, limit: int) -> np.ndarray:
+    """At most about ``limit`` values, every k-th of the flattened array, k coprime with the last axis
+    (the units), so the sample walks through every unit and every example rather than a fixed
+    subset of units. All values when there are at most ``limit``."""
+    flat = values.ravel()
+    step = -(-flat.size // limit)
+    if step <= 1:
+        return flat
+    units = values.shape[-1] if values.ndim else 1
+    while np.gcd(step, units) != 1:
+        step += 1
+    return flat[::step]
+
+
+def histogram(values: np.ndarray, lo: float, hi: float, bins: int, sample: int | None = None) -> dict:
     """Fraction of values per bin on [lo, hi], values outside clipped into the end bins.
 
-    Binned in the values' own dtype, unless [lo, hi] is too narrow for it to hold ``bins``
+    ``sample``: bin a strided sample of about that many values (:func:`strided_sample`) instead of
+    all. Binned in the values' own dtype, unless [lo, hi] is too narrow for it to hold ``bins``
     distinct edges (the float32 gradients of a 40-layer net can be ~1e-40, subnormal): then
     in float64.
     """
+    if sample is not None:
+        values = strided_sample(values, sample)
     if values.dtype != np.float64 and not np.all(np.diff(np.linspace(lo, hi, bins + 1, dtype=values.dtype)) > 0):
         values = values.astype(np.float64)
     flat = np.clip(values.ravel(), lo, hi)
@@ -62,26 +84,36 @@ def symmetric_range(values: np.ndarray) -> tuple[float, float]:
     return -m, m
 
 
-def unit_spread(w: np.ndarray) -> np.ndarray:
+def unit_spread(w: np.ndarray, want_gram: bool = False):
     """Largest distance between two units' incoming weight vectors (columns of W), per member.
 
-    Computed from the differences to the first column, so units that are identical to the bit
-    give exactly 0 (a Gram matrix of W itself would leave rounding noise).
+    Computed from the differences D = W − w₁1ᵀ to the first column, so units that are identical to
+    the bit give exactly 0 (a Gram matrix of W itself would leave rounding noise). ``want_gram``:
+    also return WᵀW, recovered from DᵀD as DᵀD + c1ᵀ + 1cᵀ − s (c = Wᵀw₁, s = w₁ᵀw₁) without a second
+    product; its rounding error (~1e-16 of ‖W‖²) is far below the rank tolerance (~1e-9 of σ_max²).
     """
-    d = w - w[:, :, :1]
+    w1 = w[:, :, :1]
+    d = w - w1
     gram = np.matmul(d.transpose(0, 2, 1), d)
+    if want_gram:
+        c = np.matmul(w.transpose(0, 2, 1), w1)                # (members, units, 1): w_i · w₁
+        s = np.matmul(w1.transpose(0, 2, 1), w1)               # (members, 1, 1): w₁ · w₁
+        gram_w = gram + c
+        gram_w += c.transpose(0, 2, 1)
+        gram_w -= s
     sq = np.einsum("mii->mi", gram).copy()
     # sq_i + sq_j − 2·G_ij, rounded as written (×2 is exact), in place; max then clip = clip then max.
     dist2 = sq[:, :, None] + sq[:, None, :]
     gram *= 2
     dist2 -= gram
-    return np.sqrt(np.clip(dist2.max(axis=(1, 2)), 0, None))
+    spread = np.sqrt(np.clip(dist2.max(axis=(1, 2)), 0, None))
+    return (spread, gram_w) if want_gram else spread
 
 
 RANK_EPS = float(np.finfo(np.float32).eps)
 
 
-def numerical_rank(w: np.ndarray) -> np.ndarray:
+def numerical_rank(w: np.ndarray, gram: np.ndarray | None = None) -> np.ndarray:
     """Rank of each member's kernel (members, fan_in, fan_out), given in float64: the number of
     singular values above σ_max · max(fan_in, fan_out) · ε(float32), NumPy's ``matrix_rank``
     tolerance for the float32 weights the network trains.
@@ -91,10 +123,14 @@ def numerical_rank(w: np.ndarray) -> np.ndarray:
     G − 1.01·t·I is positive definite only if every σ² exceeds t, and t (from ‖G‖∞ ≥ σ_max²) is at
     least the squared tolerance. Otherwise the eigenvalues of G are counted. Both are exact to far
     below the tolerance (relative error ~1e-14 against 1e-9), and about 2.5× faster than an SVD.
-    Every member is computed from its own slice alone.
+    Every member is computed from its own slice alone. ``gram``: WᵀW when fan_out ≤ fan_in (or WWᵀ
+    otherwise), already computed (``unit_spread`` gives it).
     """
     m, fan_in, fan_out = w.shape
-    g = np.matmul(w.transpose(0, 2, 1), w) if fan_out <= fan_in else np.matmul(w, w.transpose(0, 2, 1))
+    if gram is not None:
+        g = gram
+    else:
+        g = np.matmul(w.transpose(0, 2, 1), w) if fan_out <= fan_in else np.matmul(w, w.transpose(0, 2, 1))
     k = g.shape[-1]
     scale = (max(fan_in, fan_out) * RANK_EPS) ** 2
     bound = np.abs(g).sum(axis=2).max(axis=1)        # ‖G‖∞ ≥ its largest eigenvalue
@@ -147,13 +183,18 @@ def weight_statistics(weights, biases, w0, b0) -> list[dict]:
                 np.abs(biases[l].astype(np.float64) - b0[l].astype(np.float64)).max(axis=(1, 2))
         else:
             mean_norm = norm_w / np.sqrt(w.shape[2])
-            spread = unit_spread(w)
+            # For a kernel with no more units than inputs, the rank's Gram matrix WᵀW comes with
+            # the unit spread's; a wider one (the first layer) has its own, smaller, WWᵀ.
+            if w.shape[2] <= w.shape[1]:
+                spread, gram = unit_spread(w, want_gram=True)
+            else:
+                spread, gram = unit_spread(w), None
             s["weight_std"] = w.std(axis=(1, 2))
             s["weight_max_abs"] = np.abs(w).max(axis=(1, 2))
             s["unit_spread"] = spread
             # spread relative to a typical unit's weight-vector length (0 when all weights are 0)
             s["relative_unit_spread"] = np.where(mean_norm > 0, spread / np.where(mean_norm > 0, mean_norm, 1), 0.0)
-            s["rank"] = numerical_rank(w)
+            s["rank"] = numerical_rank(w, gram)
         out.append(s)
     return out
 
@@ -192,11 +233,13 @@ def _add_weight_statistics(hidden: list, out: dict, weight_parts: list, norms: l
 # forward/backward buffers; split up, each part would recompute or carry them.
 def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int,
                      *, members: np.ndarray, n_members: int, groups: list, submit=None,
-                     blocks=None, histograms: bool = True) -> dict:
+                     blocks=None, histograms: bool = True, weight_stats: bool = True) -> dict:
     """Per-layer statistics of the stack on the diagnostic batch (x, y).
 
     ``w0``/``b0`` are the initial weights, or None at epoch 0 (the weights are the initial ones).
     ``histograms=False``: the per-layer histograms are None (the trainer takes them at epoch 0 only).
+    ``weight_stats=False``: only the statistics of the passes themselves (activations and
+    back-propagated gradients); those of the weights and weight gradients are NaN.
     ``members`` are the original indices of the surviving members (the rows of the arrays);
     ``groups`` lists original member indices whose histograms are pooled together (one
     configuration's seeds). Returns {"hidden": [per hidden layer: {stat: array(n_members),
@@ -212,7 +255,7 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     run = submit or _inline
     n = len(weights[0])
     blocks = blocks or [(0, n)]
-    weight_parts = [run(weight_statistics, [w[a:b] for w in weights], [v[a:b] for v in biases],
+    weight_parts = [] if not weight_stats else [run(weight_statistics, [w[a:b] for w in weights], [v[a:b] for v in biases],
                         None if w0 is None else [w[a:b] for w in w0],
                         None if b0 is None else [v[a:b] for v in b0]) for a, b in blocks]
     group_rows = [np.flatnonzero(np.isin(members, g)) for g in groups]
@@ -231,7 +274,7 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
                 continue
             # A group's members are contiguous rows (one configuration's seeds): a view, not a copy.
             pooled = values[r[0]:r[-1] + 1] if r[-1] - r[0] + 1 == r.size else values[r]
-            out.append(histogram(pooled, *value_range(pooled), bins))
+            out.append(histogram(pooled, *value_range(pooled), bins, sample=HIST_SAMPLE))
         return out
 
     def forward_stats(z, a):
@@ -271,7 +314,8 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     out = {}
     norms = [None] * (n_hidden + 1)
     for l in range(n_hidden, -1, -1):
-        norms[l] = run(grad_norm, acts[l], dz)
+        if weight_stats:
+            norms[l] = run(grad_norm, acts[l], dz)
         if l > 0:
             da = np.matmul(dz, weights[l].transpose(0, 2, 1))
             dz = act.backprop_(da, acts[l])
@@ -280,9 +324,39 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
 
     for target, future in pending:
         target.update(future.result())
-    _add_weight_statistics(hidden, out, weight_parts, norms, lr)
+    if weight_stats:
+        _add_weight_statistics(hidden, out, weight_parts, norms, lr)
 
     order = HIDDEN_STATS + ("activation_hist", "gradient_hist")
-    hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h[k], members, n_members)) for k in order}
+    hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h.get(k, nan), members, n_members)) for k in order}
               for h in hidden]
-    return {"hidden": hidden, "output": {k: _fill(out[k], members, n_members) for k in OUTPUT_STATS}}
+    return {"hidden": hidden, "output": {k: _fill(out.get(k, nan), members, n_members) for k in OUTPUT_STATS}}
+
+
+def blocked_layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: int, *,
+                             members: np.ndarray, n_members: int, groups: list, map_blocks, blocks: list,
+                             weight_stats: bool = True) -> dict:
+    """:func:`layer_statistics` without histograms, its passes cut into ``blocks`` of members that run
+    in parallel (``map_blocks(fn, n)`` calls fn(a, b) for each block (a, b), as ``MemberThreads.map``
+    with ``MemberThreads.blocks``), each block with its own reductions.
+
+    Every statistic is computed from one member's slices only, so the numbers are those of one
+    block of all the members; with no histogram to pool over a configuration's seeds, nothing
+    needs the whole stack at once, and the passes' products use every thread instead of one.
+    """
+    def block(a, b):
+        cut = (lambda arrays: None if arrays is None else [v[a:b] for v in arrays])  # noqa: E731
+        return layer_statistics(cut(weights), cut(biases), cut(w0), cut(b0), lr[a:b], x, y, act, bins,
+                                members=members[a:b], n_members=n_members, groups=groups,
+                                histograms=False, weight_stats=weight_stats)
+
+    parts = map_blocks(block, len(members))
+    merged = parts[0]
+    for part, (a, b) in zip(parts[1:], blocks[1:]):
+        rows = members[a:b]
+        for target, source in zip(merged["hidden"] + [merged["output"]], part["hidden"] + [part["output"]]):
+            for k, v in source.items():
+                if not k.endswith("_hist"):
+                    target[k][rows] = v[rows]
+    return merged
+

@@ -221,14 +221,18 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
 
 
 def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1, on_epoch=None,
-              history: bool = True) -> list[dict]:
+              history: bool = True, diagnostics: str = "all") -> list[dict]:
     """Train configurations that share a stack key together; one result per configuration.
 
     ``threads`` > 1 trains blocks of the stack's members in parallel threads; results do not
     depend on it. ``on_epoch(epoch)`` is called after each training epoch. ``history=False``
     evaluates the training and test sets only at 0, the checkpoints and the last epoch (for a
-    caller that shows no curve).
+    caller that shows no curve). ``diagnostics="table"``: only the per-layer statistics at
+    initialisation that ``initreport run`` prints (activation mean and std, gradient std, saturated
+    and dead fractions); every other per-layer statistic is None and no later checkpoint is taken.
     """
+    if diagnostics not in ("all", "table"):
+        raise ValueError(f"diagnostics must be 'all' or 'table', got {diagnostics!r}")
     key = configs[0].stack_key()
     if any(c.stack_key() != key for c in configs):
         raise ValueError("run_stack needs configurations with one stack key")
@@ -239,19 +243,20 @@ def run_stack(configs: list[RunConfig], *, dataset=None, threads: int = 1, on_ep
     # synchronising than computing (measured: up to 15× slower). Parallelism comes from
     # running stacks in separate processes (--jobs) or blocks of members in threads.
     with threadpool_limits(limits=1, user_api="blas"):
-        raw = _train(configs, data, rows, threads, on_epoch, None if history else ())
+        raw = _train(configs, data, rows, threads, on_epoch, None if history else (), diagnostics)
     return [_result(c, raw, r, g) for g, (c, r) in enumerate(zip(configs, rows))]
 
 
-def _train(configs, data, rows, threads=1, on_epoch=None, eval_at=None):
+def _train(configs, data, rows, threads=1, on_epoch=None, eval_at=None, diagnostics="all"):
     base = configs[0]
     members = [Member(c.init, s, float(c.lr), c.init_params, c.bias) for c in configs for s in c.seeds]
     return train_stack(
         members, data, activation=get_activation(base.activation), depth=base.depth,
         width=base.width, epochs=base.epochs, batch_size=base.batch_size, momentum=base.momentum,
-        dtype=np.dtype(base.dtype), checkpoints=base.all_checkpoints,
+        dtype=np.dtype(base.dtype), checkpoints=base.all_checkpoints if diagnostics == "all" else (0,),
         diag_samples=base.diag_samples, hist_bins=base.hist_bins, groups=rows,
         grid=boundary_grid() if data.is_2d else None, threads=threads, on_epoch=on_epoch, eval_at=eval_at,
+        diagnostics=diagnostics,
     )
 
 

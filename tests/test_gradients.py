@@ -91,7 +91,7 @@ def test_activation_derivative_matches_finite_difference(name):
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_fast_training_step_matches_reference_backprop(name, momentum):
     """sgd_step (in place, fused) gives the update that forward + backward + SGD define."""
-    from initreport.network import sgd_step
+    from initreport.network import pack, sgd_step, unpack, with_ones
 
     act = ACTIVATIONS[name]
     rng = np.random.default_rng(3)
@@ -117,9 +117,10 @@ def test_fast_training_step_matches_reference_backprop(name, momentum):
             expected_w.append(weights[l] - lr * d_w[l])
             expected_b.append(biases[l] - lr * d_b[l])
 
-    w, b = [a.copy() for a in weights], [a.copy() for a in biases]
-    vw, vb = ([a.copy() for a in vel_w], [a.copy() for a in vel_b]) if momentum else (None, None)
-    sgd_step(w, b, vw, vb, x, y, act, lr, momentum)
+    params = pack(weights, biases)
+    velocity = pack(vel_w, vel_b) if momentum else None
+    sgd_step(params, velocity, with_ones(x), y, act, lr, momentum)
+    w, b = unpack(params)
     for l in range(len(w)):
         np.testing.assert_allclose(w[l], expected_w[l], rtol=1e-12, atol=1e-14, err_msg=f"{name} W{l + 1}")
         np.testing.assert_allclose(b[l], expected_b[l], rtol=1e-12, atol=1e-14, err_msg=f"{name} b{l + 1}")

@@ -92,3 +92,92 @@ def test_the_reproducibility_page_states_the_evaluation_schedule_in_words(quick_
                    "The final loss and accuracy are always those of the last epoch",
                    "Divergence", "first 512 training examples", "histograms at initialisation only"):
         assert phrase in section, phrase
+
+
+def test_rank_from_the_unit_spreads_gram_matrix_is_numpys_matrix_rank():
+    """For kernels with no more units than inputs the rank reuses the Gram matrix the unit spread
+    computes (WᵀW recovered from DᵀD): the same ranks as NumPy's SVD, on the near-threshold cases too."""
+    from initreport.diagnostics import unit_spread
+    rng = np.random.default_rng(11)
+    checked = 0
+    for w in _matrices(rng):
+        if w.shape[2] > w.shape[1]:
+            continue
+        w64 = w.astype(np.float32).astype(np.float64)
+        spread, gram = unit_spread(w64, want_gram=True)
+        direct = np.matmul(w64.transpose(0, 2, 1), w64)
+        scale = np.abs(direct).max(axis=(1, 2), keepdims=True)
+        assert np.all(np.abs(gram - direct) <= 1e-12 * np.where(scale > 0, scale, 1))
+        assert spread.tolist() == unit_spread(w64).tolist()
+        assert numerical_rank(w64, gram).tolist() == np.linalg.matrix_rank(w.astype(np.float32)).tolist()
+        checked += len(w)
+    assert checked == 60
+
+
+def test_a_histogram_from_a_strided_sample_walks_every_unit_and_matches_the_full_one():
+    from initreport.diagnostics import HIST_SAMPLE, histogram, strided_sample
+    rng = np.random.default_rng(5)
+    # Units with different scales: a sample that kept a fixed subset of units would be skewed.
+    values = (rng.standard_normal((8, 512, 256)) * np.linspace(0.5, 2, 256)).astype(np.float32)
+    sample = strided_sample(values, HIST_SAMPLE)
+    assert HIST_SAMPLE // 2 < sample.size <= HIST_SAMPLE
+    unit_of = np.broadcast_to(np.arange(256), values.shape)          # the same sampling, of unit indices
+    assert np.unique(strided_sample(np.ascontiguousarray(unit_of), HIST_SAMPLE)).size == 256
+    full, sampled = histogram(values, -4, 4, 40), histogram(values, -4, 4, 40, sample=HIST_SAMPLE)
+    assert np.array_equal(full["edges"], sampled["edges"])
+    assert np.abs(full["fraction"] - sampled["fraction"]).max() < 0.005
+    small = values[:1, :4]
+    assert strided_sample(small, HIST_SAMPLE).size == small.size       # few values: all of them
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_checkpoint_statistics_cut_into_blocks_of_members_have_the_bits_of_one_pass(threads):
+    """The statistics without histograms, each block of members on its own thread, give exactly the
+    numbers of one pass over all members (members that diverged earlier left out, rows kept)."""
+    from initreport.diagnostics import blocked_layer_statistics, layer_statistics
+    from initreport.network import Member, MemberThreads, init_stack, layer_sizes
+    rng = np.random.default_rng(2)
+    sizes = layer_sizes(20, 3, 24, 5)
+    members = [Member(init, s, 0.1) for init in ("he_normal", "glorot_uniform") for s in range(4)]
+    weights, biases = init_stack(members, sizes, np.float32)
+    w0 = [w * np.float32(0.9) for w in weights]
+    b0 = [b + np.float32(0.1) for b in biases]
+    x = rng.standard_normal((64, 20)).astype(np.float32)
+    y = rng.integers(0, 5, 64)
+    lr = np.full((8, 1, 1), 0.1, np.float32)
+    alive = np.array([0, 1, 2, 4, 5, 7])            # members 3 and 6 had diverged
+    args = ([w[alive] for w in weights], [b[alive] for b in biases], [w[alive] for w in w0],
+            [b[alive] for b in b0], lr[alive], x, y, activations.get_activation("tanh"), 10)
+    common = {"members": alive, "n_members": 8, "groups": [np.arange(4), np.arange(4, 8)]}
+    one = layer_statistics(*args, **common, histograms=False)
+    with MemberThreads(threads) as pool:
+        cut = blocked_layer_statistics(*args, **common, map_blocks=pool.map, blocks=pool.blocks(len(alive)))
+    assert len(pool.blocks(len(alive))) == threads
+    for a, b in zip(one["hidden"] + [one["output"]], cut["hidden"] + [cut["output"]]):
+        assert a.keys() == b.keys()
+        for k in a:
+            if k.endswith("_hist"):
+                assert a[k] == b[k] == [None, None]
+            else:
+                assert a[k].tobytes() == b[k].tobytes(), k
+    assert np.isnan(one["hidden"][0]["activation_std"][[3, 6]]).all()
+
+
+def test_run_without_output_takes_only_the_statistics_its_table_prints():
+    """`initreport run` without --output: the per-layer statistics at initialisation that the table
+    shows are those of a full run to the bit, the training is the same, and nothing else is taken."""
+    config = make_config(init="he_normal", activation="tanh", dataset="digits", depth=3, width=16, epochs=2,
+                         seeds=(0, 1))
+    [full] = run_stack([config], history=False)
+    [table] = run_stack([config], history=False, diagnostics="table")
+    assert table["final"] == full["final"]
+    shown = ("activation_mean", "activation_std", "gradient_std", "saturated_fraction", "dead_fraction")
+    for a, b in zip(full["layers"], table["layers"]):
+        for k in shown:
+            assert a[k] == b[k], k
+        assert b["rank"]["n"] == 0 and b["weight_norm"]["n"] == 0 and b["activation_hist"] is None
+        assert a["rank"]["values"] == [16.0, 16.0] and a["activation_hist"] is not None
+    assert [cp["epoch"] for cp in full["checkpoints"]] == [0, 2]
+    assert table["checkpoints"][1]["layers"] == []          # the last checkpoint is not taken
+    with pytest.raises(ValueError, match="diagnostics must be"):
+        run_stack([config], diagnostics="some")
