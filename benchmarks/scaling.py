@@ -2,15 +2,20 @@
 
     python benchmarks/scaling.py [--profile default] [--skip-dask]
 
-1. Every stack of the profile, one after the other in this process on one thread: the
-   per-stack times (the work), their sum and the longest (the critical path).
-2. The same runs cold through ``run_catalogue`` with ``--jobs 2`` (local worker processes), and
-   through a Dask cluster of two workers (``dask scheduler`` + 2 × ``dask worker --nthreads 1``,
-   started here on 127.0.0.1); results compared byte for byte with step 1.
-3. A projection to 8, 32 and 128 workers from the measured per-stack times: the makespan of
+Every run of a build of the profile: the selection runs, the catalogue at the chosen learning
+rates, the Explore grid and the extra seeds of step 3 (``build.resolve_catalogue``).
+
+1. The build's three steps cold with ``--jobs 2`` (local worker processes): the wall time, and
+   the list of every run it made.
+2. Every stack of those runs, one after the other in this process on one thread: the per-stack
+   times (the work), their sum and the longest (the critical path); results compared byte for
+   byte with step 1.
+3. The three steps cold through a Dask cluster of two workers (``dask scheduler`` + 2 ×
+   ``dask worker --nthreads 1``, started here on 127.0.0.1), compared byte for byte.
+4. A projection to 8, 32 and 128 workers from the measured per-stack times: the makespan of
    dealing the stacks longest first to the first free worker, which is at least the longest
    stack (no stack is split across workers) and at least total / workers.
-4. The cost model (initreport/costmodel.py) refitted to the per-stack times: its coefficients
+5. The cost model (initreport/costmodel.py) refitted to the per-stack times: its coefficients
    and its error, to paste into costmodel.py.
 
 Only the experiment runs are timed (no figures, pages or site).
@@ -36,11 +41,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from initreport.build import run_catalogue  # noqa: E402
+from initreport.build import resolve_catalogue  # noqa: E402
+from initreport.explorer import explorer_configs  # noqa: E402
 from initreport.cache import ResultCache, canonical_json  # noqa: E402
 from initreport.costmodel import features, makespan, stack_seconds  # noqa: E402
 from initreport.executor import InProcess  # noqa: E402
-from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
 from initreport.runner import group_stacks  # noqa: E402
 from initreport.settings import load_settings  # noqa: E402
 
@@ -68,11 +73,12 @@ def per_stack(configs):
     return times, results, time.perf_counter() - t0
 
 
-def timed_catalogue(configs, **kw):
+def timed_build(prof, **kw):
+    """(wall seconds, {config: result}) of the build's three steps, cold, in a fresh cache."""
     tmp = Path(tempfile.mkdtemp(prefix="initreport-scaling-"))
     try:
         t0 = time.perf_counter()
-        results, _ = run_catalogue(configs, ResultCache(tmp), **kw)
+        _, results, _ = resolve_catalogue(prof, ResultCache(tmp), extra=explorer_configs(prof), **kw)
         return time.perf_counter() - t0, results
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -123,26 +129,27 @@ def main(argv=None):
     ap.add_argument("--profile", default="default")
     ap.add_argument("--skip-dask", action="store_true")
     args = ap.parse_args(argv)
-    configs = catalogue_configs(build_catalogue(load_settings(REPO).profile(args.profile)))
-    print(f"Profile {args.profile}: {len(configs)} runs, {len(group_stacks(configs))} stacks; "
-          f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at the start")
+    prof = load_settings(REPO).profile(args.profile)
+    print(f"Profile {args.profile}; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f} at the start")
+
+    two, res2 = timed_build(prof, jobs=2)
+    configs = list(res2)
+    print(f"2 local worker processes (--jobs 2), the build's three steps: {two:.1f} s wall, {len(configs)} runs in "
+          f"{len(group_stacks(configs))} stacks; load average {os.getloadavg()[0]:.1f}")
 
     times, reference, one = per_stack(configs)
     secs = sorted((s for _, s in times), reverse=True)
     total, longest = sum(secs), secs[0]
-    print(f"1 worker (this process, one thread): {one:.1f} s wall; sum of stack CPU times {total:.1f} s, "
-          f"longest stack {longest:.1f} s ({times[[s for _, s in times].index(longest)][0][0].activation}, "
-          f"depth {times[[s for _, s in times].index(longest)][0][0].depth})")
-
-    two, res2 = timed_catalogue(configs, jobs=2)
-    print(f"2 local worker processes (--jobs 2): {two:.1f} s wall; results identical: "
-          f"{digest(res2) == digest(reference)}; load average {os.getloadavg()[0]:.1f}")
+    slowest = times[[s for _, s in times].index(longest)][0][0]
+    print(f"1 worker (this process, one thread, stack after stack): {one:.1f} s wall; sum of stack CPU times "
+          f"{total:.1f} s, longest stack {longest:.1f} s ({slowest.activation}, depth {slowest.depth}, width "
+          f"{slowest.width}); results identical to the 2-worker build: {digest(res2) == digest(reference)}")
 
     if not args.skip_dask:
         address, procs = dask_cluster(2)
         try:
-            dk, resd = timed_catalogue(configs, jobs=2, scheduler=address)
-            print(f"Dask, 2 workers on this machine: {dk:.1f} s wall; results identical: "
+            dk, resd = timed_build(prof, jobs=2, scheduler=address)
+            print(f"Dask, 2 workers on this machine, the build's three steps: {dk:.1f} s wall; results identical: "
                   f"{digest(resd) == digest(reference)}; load average {os.getloadavg()[0]:.1f}")
         finally:
             for p in procs:

@@ -24,7 +24,7 @@ import numpy as np
 
 from . import initializers
 from .activations import Activation, softmax_cross_entropy, softmax_cross_entropy_grad_
-from .diagnostics import blocked_layer_statistics, layer_statistics
+from .diagnostics import HIST_SAMPLE, blocked_layer_statistics, layer_statistics
 
 
 @dataclass(frozen=True)
@@ -367,7 +367,8 @@ EVAL_SCHEDULE = (
     "weight that became NaN or infinite) is checked after every epoch. The per-layer statistics (activations, "
     "back-propagated gradients and weights, on a fixed batch of the first 512 training examples) are taken at "
     "initialisation, at the extra checkpoints a run asks for and after the last epoch; the per-layer "
-    "histograms at initialisation only, where the figures draw them.")
+    "histograms at initialisation only, where the figures draw them, each from an evenly strided sample of "
+    f"up to {HIST_SAMPLE:,} of the layer's values that passes through every unit.")
 
 
 def eval_epochs(epochs: int, checkpoints=()) -> tuple:
