@@ -189,6 +189,12 @@ def softmax_cross_entropy_grad_(logits, labels):
     logits -= logits.max(axis=-1, keepdims=True)
     np.exp(logits, out=logits)
     logits /= logits.sum(axis=-1, keepdims=True)
-    np.put_along_axis(logits, labels[..., None], np.take_along_axis(logits, labels[..., None], axis=-1) - 1, axis=-1)
+    # p_y − 1 on each row's label, by flat index (put/take_along_axis build the same index in ~10 calls).
+    rows = logits.reshape(-1, logits.shape[-1])
+    if not np.shares_memory(rows, logits):       # not contiguous: fall back to the general form
+        np.put_along_axis(logits, labels[..., None], np.take_along_axis(logits, labels[..., None], axis=-1) - 1,
+                          axis=-1)
+    else:
+        rows[np.arange(len(rows)), labels.reshape(-1)] -= 1
     logits /= logits.shape[-2]
     return logits
