@@ -7,14 +7,15 @@ rates, the Explore grid and the extra seeds of step 3 (``build.resolve_catalogue
 
 1. The build's three steps cold with ``--jobs 2`` (local worker processes): the wall time, and
    the list of every run it made.
-2. Every stack of those runs, one after the other in this process on one thread: the per-stack
-   times (the work), their sum and the longest (the critical path); results compared byte for
-   byte with step 1.
+2. The same three steps, every stack one after the other in this process on one thread: the
+   per-stack times (the work), their sum and the longest (the critical path); results compared
+   byte for byte with step 1.
 3. The three steps cold through a Dask cluster of two workers (``dask scheduler`` + 2 ×
    ``dask worker --nthreads 1``, started here on 127.0.0.1), compared byte for byte.
 4. A projection to 8, 32 and 128 workers from the measured per-stack times: the makespan of
-   dealing the stacks longest first to the first free worker, which is at least the longest
-   stack (no stack is split across workers) and at least total / workers.
+   dealing each step's stacks longest first to the first free worker, summed over the three
+   steps (a step starts when the one before has finished: it needs its results), which is at
+   least each step's longest stack (no stack is split across workers) and at least total / workers.
 5. The cost model (initreport/costmodel.py) refitted to the per-stack times: its coefficients
    and its error, to paste into costmodel.py.
 
@@ -42,6 +43,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from initreport.build import resolve_catalogue  # noqa: E402
+from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
+from initreport.catalogue.axis import pick_rates, selection_runs, undecided_cells  # noqa: E402
 from initreport.explorer import explorer_configs  # noqa: E402
 from initreport.cache import ResultCache, canonical_json  # noqa: E402
 from initreport.costmodel import features, makespan, stack_seconds  # noqa: E402
@@ -56,6 +59,7 @@ def digest(results: dict) -> dict:
 
 
 def per_stack(configs):
+    """Every stack of ``configs`` in this process on one thread: ([(stack, CPU seconds)], results, wall)."""
     groups = sorted(group_stacks(configs), key=lambda g: -stack_seconds(g))
     times, results = [], {}
     cpu = [time.process_time()]
@@ -71,6 +75,23 @@ def per_stack(configs):
     t0 = time.perf_counter()
     InProcess(threads=1).run(groups, finish)
     return times, results, time.perf_counter() - t0
+
+
+def per_stack_steps(prof):
+    """The build's three steps (as ``build.resolve_catalogue`` makes them), each through
+    :func:`per_stack`: ([per-step [(stack, seconds)]], results, wall)."""
+    first = [r.config for r in selection_runs(prof)]
+    t1, results, w1 = per_stack(first)
+    picks = pick_rates(prof, results)
+    experiments = build_catalogue(prof, picks)
+    second = [c for c in dict.fromkeys(catalogue_configs(experiments) + explorer_configs(prof)) if c not in results]
+    t2, got, w2 = per_stack(second)
+    results.update(got)
+    extended = undecided_cells(prof, experiments, results)
+    third = [c for c in catalogue_configs(build_catalogue(prof, picks, extended)) if c not in results] if extended else []
+    t3, got, w3 = per_stack(third) if third else ([], {}, 0.0)
+    results.update(got)
+    return [t1, t2, t3], results, w1 + w2 + w3
 
 
 def timed_build(prof, **kw):
@@ -137,13 +158,16 @@ def main(argv=None):
     print(f"2 local worker processes (--jobs 2), the build's three steps: {two:.1f} s wall, {len(configs)} runs in "
           f"{len(group_stacks(configs))} stacks; load average {os.getloadavg()[0]:.1f}")
 
-    times, reference, one = per_stack(configs)
+    steps, reference, one = per_stack_steps(prof)
+    times = [t for step in steps for t in step]
     secs = sorted((s for _, s in times), reverse=True)
     total, longest = sum(secs), secs[0]
     slowest = times[[s for _, s in times].index(longest)][0][0]
     print(f"1 worker (this process, one thread, stack after stack): {one:.1f} s wall; sum of stack CPU times "
-          f"{total:.1f} s, longest stack {longest:.1f} s ({slowest.activation}, depth {slowest.depth}, width "
-          f"{slowest.width}); results identical to the 2-worker build: {digest(res2) == digest(reference)}")
+          f"{total:.1f} s ({', '.join(f'step {k + 1}: {len(t)} stacks, {sum(s for _, s in t):.1f} s' for k, t in enumerate(steps))}); "
+          f"longest stack {longest:.1f} s ({slowest.activation}, depth {slowest.depth}, width {slowest.width}, "
+          f"{sum(len(c.seeds) for c in times[[s for _, s in times].index(longest)][0])} members); "
+          f"results identical to the 2-worker build: {digest(res2) == digest(reference)}")
 
     if not args.skip_dask:
         address, procs = dask_cluster(2)
@@ -156,11 +180,15 @@ def main(argv=None):
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait()
 
-    print("\nProjection from the measured per-stack CPU times (longest first to the first free worker):")
-    print(f"  {'workers':>7} {'makespan':>9} {'total/workers':>14} {'longest stack':>14} {'efficiency':>10}")
+    print("\nProjection from the measured per-stack CPU times (each step's stacks longest first to the first free "
+          "worker; the steps one after the other):")
+    print(f"  {'workers':>7} {'makespan':>9} {'total/workers':>14} {'critical path':>14} {'efficiency':>10} "
+          f"{'(no step barriers)':>19}")
+    critical = sum(max((s for _, s in t), default=0.0) for t in steps)
     for w in (1, 2, 8, 32, 128):
-        m = makespan(secs, w)
-        print(f"  {w:>7} {m:8.1f}s {total / w:13.1f}s {longest:13.1f}s {total / (w * m):9.0%}")
+        m = sum(makespan(sorted((s for _, s in t), reverse=True), w) for t in steps)
+        print(f"  {w:>7} {m:8.1f}s {total / w:13.1f}s {critical:13.1f}s {total / (w * m):9.0%} "
+              f"{makespan(secs, w):18.1f}s")
 
     coef, err = fit(times)
     print(f"\nCost model refit: A_SECONDS = {coef[0]:.3g}, B_PER_FLOP = 1 / {1 / coef[1] if coef[1] else float('inf'):.3g}, "
