@@ -10,13 +10,17 @@ round (ceiling, run, PyTorch, run, ...), so a machine shared with other work slo
   input gradient; batched over the seeds, the stack cut into one block of seeds per CPU
   thread, one BLAS thread each, as the engine cuts it). No evaluation, no diagnostics.
 - **run**: the real command, ``initreport run --depth 10 --width W --seeds 8 --epochs 10
-  --batch-size 128`` (digits, He normal, ReLU), all work included: data, initialisation,
-  training, evaluation, checkpoint diagnostics, result reduction; the time it prints.
+  --batch-size 128`` (digits, He normal, ReLU), all its work included: initialisation, training,
+  evaluation at the start and the end, the per-layer statistics its table prints, result
+  reduction; the time it prints.
+- **with --output** (no target): the same command writing its result file, which takes every
+  statistic at every checkpoint and evaluates every epoch for the curves (a build's run).
 - **PyTorch**: a plain eager loop, one ``nn.Sequential`` + ``optim.SGD`` per seed (the same
   minibatch order and momentum), plus the evaluation the run reports (full training and test
   sets at initialisation and at the end), at PyTorch's better thread setting (default or 1).
 
-Printed: ceiling/run (target ≥ 0.7 at width 256) and PyTorch/run (target ≥ 6× at width 64).
+Printed: ceiling/run (target ≥ 0.7 at width 256) and PyTorch/run (target ≥ 6× at width 64), and
+both for the run with --output.
 """
 
 from __future__ import annotations

@@ -25,12 +25,13 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-# Fitted by benchmarks/scaling.py to the per-stack CPU times of a cold default-profile run
-# (34 stacks; relative error: median 14%, 90th percentile 44%): seconds, seconds per FLOP,
-# seconds per layer-step.
-A_SECONDS = 0.055
-B_PER_FLOP = 1.0 / 55.2e9
-C_PER_CALL = 1.61e-5
+# Fitted by benchmarks/scaling.py to the per-stack CPU times of a cold default-profile build's
+# three steps (83 stacks, 589 runs, 250 s; relative error: median 16%, 90th percentile 57%; the
+# previous coefficients, fitted before the engine's packed step, erred by 35% at the median):
+# seconds, seconds per FLOP, seconds per layer-step.
+A_SECONDS = 0.0636
+B_PER_FLOP = 1.0 / 70.8e9
+C_PER_CALL = 1.63e-5
 
 
 @lru_cache(maxsize=64)
