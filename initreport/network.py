@@ -163,7 +163,18 @@ def activation_buffers(members: int, batch_size: int, sizes: list[int], dtype) -
     return [np.ones((members, batch_size, width + 1), dtype=dtype) for width in sizes[1:-1]]
 
 
-def sgd_step(params, velocity, xb, yb, act: Activation, lr, momentum: float, buffers=None) -> None:
+def step_views(params, buffers, n_rows: int) -> tuple:
+    """The views a step of ``n_rows`` examples reads and writes, made once and reused step after
+    step (they are views of arrays updated in place): per hidden layer the activation buffer's
+    first ``n_rows`` rows with and without the column of ones, its transpose, and per layer l > 0
+    the kernel's transpose Wᵀ. Less Python between NumPy calls: less time holding the GIL, which
+    the other block's thread waits for."""
+    bufs = [b[:, :n_rows] for b in buffers[:len(params) - 1]]
+    return ([b[:, :, :-1] for b in bufs], bufs, [b.transpose(0, 2, 1) for b in bufs],
+            [None] + [p[:, :-1].transpose(0, 2, 1) for p in params[1:]])
+
+
+def sgd_step(params, velocity, xb, yb, act: Activation, lr, momentum: float, buffers=None, views=None) -> None:
     """One minibatch step of SGD (with momentum if ``velocity`` is given), in place.
 
     The same maths as :func:`forward` + :func:`backward`, written for speed. ``params`` are packed
@@ -174,35 +185,35 @@ def sgd_step(params, velocity, xb, yb, act: Activation, lr, momentum: float, buf
     small (two threads stepping at once wait on each other's calls). Activations are computed in
     place into ``buffers`` (:func:`activation_buffers`, allocated when None), whose last column of
     ones feeds the next layer's bias; every derivative here can be read off A, so Z is never kept.
+    ``views``: :func:`step_views` of these params and buffers for this batch size (made when None).
     Each layer is updated as soon as its gradient and the gradient flowing below it are known.
     """
-    n_rows = xb.shape[-2]
     last = len(params) - 1
-    if buffers is None:
-        buffers = activation_buffers(xb.shape[0], n_rows, [p.shape[1] - 1 for p in params] + [0], xb.dtype)
-    acts = [xb]
+    if views is None:
+        if buffers is None:
+            buffers = activation_buffers(xb.shape[0], xb.shape[-2], [p.shape[1] - 1 for p in params] + [0], xb.dtype)
+        views = step_views(params, buffers, xb.shape[-2])
+    outs, acts, acts_t, kernels_t = views
     a = xb
     for l in range(last):
-        buf = buffers[l][:, :n_rows]
-        act.forward_(np.matmul(a, params[l], out=buf[:, :, :-1]))
-        a = buf
-        acts.append(a)
+        act.forward_(np.matmul(a, params[l], out=outs[l]))
+        a = acts[l]
     # Back-propagation is linear in dL/dlogits: scaling it by each member's learning rate once gives
     # every layer's gradient already multiplied by it (lr·∇ instead of one scaling per layer).
     dz = softmax_cross_entropy_grad_(np.matmul(a, params[last]), yb)
     dz *= lr
     for l in range(last, -1, -1):
-        a_prev = acts[l]
-        fan_in = params[l].shape[1] - 1
         if l > 0:
-            da = np.matmul(dz, params[l][:, :fan_in].transpose(0, 2, 1))
-        g = np.matmul(a_prev.transpose(0, 2, 1), dz)
-        if l > 0:
-            dz = act.backprop_(da, a_prev[:, :, :fan_in])
+            da = np.matmul(dz, kernels_t[l])
+            g = np.matmul(acts_t[l - 1], dz)
+            dz = act.backprop_(da, outs[l - 1])
+        else:
+            g = np.matmul(xb.transpose(0, 2, 1), dz)
         if velocity is not None:
-            velocity[l] *= momentum
-            velocity[l] -= g
-            params[l] += velocity[l]
+            v = velocity[l]
+            v *= momentum
+            v -= g
+            params[l] += v
         else:
             params[l] -= g
 
@@ -228,11 +239,15 @@ def run_epoch(params, velocity, x1, y, order, batch_size: int, act: Activation,
         vs = [v[a:b] for v in velocity] if velocity is not None else None
         lr_ab, order_ab = lr[a:b], order[a:b]
         buffers = activation_buffers(b - a, min(batch_size, n), sizes, x1.dtype)
+        views = {}                     # batch size → step_views (the full batch and the last one)
         for start in starts:
             if stop is not None and stop.is_set():
                 return
             idx = order_ab[:, start:start + batch_size]
-            sgd_step(ps, vs, x1[idx], y[idx], act, lr_ab, momentum, buffers)
+            rows = idx.shape[1]
+            if rows not in views:
+                views[rows] = step_views(ps, buffers, rows)
+            sgd_step(ps, vs, x1[idx], y[idx], act, lr_ab, momentum, views=views[rows])
         return finite_params(ps)
 
     if threads is None:
