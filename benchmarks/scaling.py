@@ -47,7 +47,7 @@ from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E40
 from initreport.catalogue.axis import pick_rates, selection_runs, undecided_cells  # noqa: E402
 from initreport.explorer import explorer_configs  # noqa: E402
 from initreport.cache import ResultCache, canonical_json  # noqa: E402
-from initreport.costmodel import features, makespan, stack_seconds  # noqa: E402
+from initreport.costmodel import cut_stacks, features, makespan, stack_seconds  # noqa: E402
 from initreport.executor import InProcess  # noqa: E402
 from initreport.runner import group_stacks  # noqa: E402
 from initreport.settings import load_settings  # noqa: E402
@@ -189,6 +189,25 @@ def main(argv=None):
         m = sum(makespan(sorted((s for _, s in t), reverse=True), w) for t in steps)
         print(f"  {w:>7} {m:8.1f}s {total / w:13.1f}s {critical:13.1f}s {total / (w * m):9.0%} "
               f"{makespan(secs, w):18.1f}s")
+
+    print("\nThe same with the longest stacks cut by configuration for that many workers (costmodel.cut_stacks, "
+          "as a build does): each part's time is its stack's measured time times the part's share of the\n"
+          "stack's estimate (so each part also pays a stack's start-up):")
+    print(f"  {'workers':>7} {'stacks':>7} {'makespan':>9} {'critical path':>14} {'efficiency':>10}")
+    for w in (1, 2, 8, 32, 128):
+        m = crit = 0.0
+        n = 0
+        for t in steps:
+            if not t:
+                continue
+            whole = {id(c): (g, s) for g, s in t for c in g}
+            parts = cut_stacks([g for g, _ in t], w)
+            part_times = sorted((whole[id(p[0])][1] * stack_seconds(p) / stack_seconds(whole[id(p[0])][0])
+                                 for p in parts), reverse=True)
+            m += makespan(part_times, w)
+            crit += part_times[0]
+            n += len(parts)
+        print(f"  {w:>7} {n:>7} {m:8.1f}s {crit:13.1f}s {total / (w * m):9.0%}")
 
     coef, err = fit(times)
     print(f"\nCost model refit: A_SECONDS = {coef[0]:.3g}, B_PER_FLOP = 1 / {1 / coef[1] if coef[1] else float('inf'):.3g}, "

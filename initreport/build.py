@@ -20,7 +20,7 @@ from pathlib import Path
 
 from . import __version__
 from . import events
-from .costmodel import estimate_seconds, makespan, stack_seconds
+from .costmodel import cut_stacks, estimate_seconds, makespan, stack_seconds
 from .cache import ResultCache, atomic_write, canonical_json
 from .keys import engine_fingerprint, figure_key, run_key
 from .errors import InitReportError
@@ -120,6 +120,8 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
     if groups:
         executor = make_executor(jobs=jobs, n_groups=len(groups), scheduler=scheduler)
         try:
+            # On a cluster with more workers than long stacks, the longest are cut by configuration.
+            groups = cut_stacks(groups, executor.workers())
             executor.run(groups, finish)
         finally:
             executor.close()

@@ -82,3 +82,35 @@ def makespan(times, workers: int) -> float:
     for t in times:
         heapq.heapreplace(free, free[0] + t)
     return max(free)
+
+
+def cut_stacks(groups: list, workers: int) -> list:
+    """The stacks, the longest cut in two (by configuration) until none is estimated to take longer
+    than the whole work divided among ``workers``, longest first.
+
+    A stack bounds the build from below (no worker can share one), so with many workers and few
+    stacks the longest ones are the build's critical path. A configuration is never cut (its seeds'
+    statistics and histograms are pooled in its stack); a member's numbers do not depend on which
+    stack it trains in (tested to the bit), so cutting changes the schedule, never a result. Each
+    extra stack repeats only the start-up of a stack (about ``A_SECONDS``). With the workers a
+    build has locally (2 here) no stack of the built-in profiles is long enough to be cut.
+    """
+    groups = [list(g) for g in groups]
+    if workers <= 1 or not groups:
+        return sorted(groups, key=lambda g: -stack_seconds(g))
+    target = sum(stack_seconds(g) for g in groups) / workers
+    done, todo = [], groups
+    while todo:
+        g = todo.pop()
+        if len(g) < 2 or stack_seconds(g) <= target:
+            done.append(g)
+            continue
+        # Two halves of about equal estimated time, each configuration whole, in their order.
+        costs = [stack_seconds([c]) for c in g]
+        half, acc, k = sum(costs) / 2, 0.0, 0
+        while k < len(g) - 1 and acc + costs[k] <= half:
+            acc += costs[k]
+            k += 1
+        k = max(1, k)
+        todo += [g[:k], g[k:]]
+    return sorted(done, key=lambda g: -stack_seconds(g))

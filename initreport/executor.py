@@ -249,6 +249,9 @@ class InProcess:
     def __init__(self, threads: int = 1):
         self.threads = threads
 
+    def workers(self) -> int:
+        return 1
+
     def run(self, groups, finish) -> None:
         from .runner import run_stack
         for group in groups:
@@ -267,6 +270,9 @@ class LocalProcesses:
 
     def __init__(self, jobs: int):
         self.jobs = jobs
+
+    def workers(self) -> int:
+        return self.jobs
 
     def run(self, groups, finish) -> None:
         with LocalPool(min(self.jobs, len(groups))) as pool:
@@ -307,6 +313,13 @@ class DaskExecutor:
         except (OSError, TimeoutError) as exc:
             raise InitReportError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
                                   f"({type(exc).__name__}); is `dask scheduler` running there?") from None
+
+    def workers(self) -> int:
+        """Threads over the cluster's workers now (one stack runs on one thread)."""
+        try:
+            return max(1, sum(self.client.nthreads().values()))
+        except (OSError, TimeoutError):
+            return 1
 
     def run(self, groups, finish) -> None:
         from dask.distributed import as_completed
