@@ -113,6 +113,7 @@ class Watch:
 
     def __init__(self, context, origin: str, site: Path, http_root: str):
         self.site_prefix = site.as_uri() + "/"
+        self.site = site
         self.http_netloc = urlsplit(http_root).netloc
         self.origin = origin
         self.problems: list[str] = []
@@ -147,8 +148,21 @@ class Watch:
             self.problems.append(f"{self.current}: request to another host {request.url}")
 
     def _on_failed(self, request) -> None:
+        if self._dropped_favicon(request):
+            return
         if self.allowed(request.url):
             self.problems.append(f"{self.current}: request failed {request.url} ({request.failure})")
+
+    def _dropped_favicon(self, request) -> bool:
+        """Chromium fetches a page's favicon lazily, after its load and even after the network went idle,
+        and aborts that fetch (net::ERR_ABORTED) when the page is left: not a fault of the site as long
+        as the file is there (a missing one fails with ERR_FILE_NOT_FOUND or an HTTP 404 instead)."""
+        url = request.url
+        if request.failure != "net::ERR_ABORTED" or not urlsplit(url).path.rsplit("/", 1)[-1].startswith("favicon"):
+            return False
+        if url.startswith(self.site_prefix):
+            return (self.site / url[len(self.site_prefix):]).is_file()
+        return self.origin != "file"        # served over HTTP: a missing file would be a 404 response
 
     def _on_response(self, response) -> None:
         if response.status >= 400:
