@@ -42,9 +42,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from initreport.build import resolve_catalogue  # noqa: E402
-from initreport.catalogue import build_catalogue, catalogue_configs  # noqa: E402
-from initreport.catalogue.axis import pick_rates, selection_runs, undecided_cells  # noqa: E402
+from initreport.build import RunStats, resolve_catalogue  # noqa: E402
 from initreport.explorer import explorer_configs  # noqa: E402
 from initreport.cache import ResultCache, canonical_json  # noqa: E402
 from initreport.costmodel import cut_stacks, features, makespan, stack_seconds  # noqa: E402
@@ -78,20 +76,22 @@ def per_stack(configs):
 
 
 def per_stack_steps(prof):
-    """The build's three steps (as ``build.resolve_catalogue`` makes them), each through
+    """The build's three steps, made by ``build.resolve_catalogue`` itself, each step's runs through
     :func:`per_stack`: ([per-step [(stack, seconds)]], results, wall)."""
-    first = [r.config for r in selection_runs(prof)]
-    t1, results, w1 = per_stack(first)
-    picks = pick_rates(prof, results)
-    experiments = build_catalogue(prof, picks)
-    second = [c for c in dict.fromkeys(catalogue_configs(experiments) + explorer_configs(prof)) if c not in results]
-    t2, got, w2 = per_stack(second)
-    results.update(got)
-    extended = undecided_cells(prof, experiments, results)
-    third = [c for c in catalogue_configs(build_catalogue(prof, picks, extended)) if c not in results] if extended else []
-    t3, got, w3 = per_stack(third) if third else ([], {}, 0.0)
-    results.update(got)
-    return [t1, t2, t3], results, w1 + w2 + w3
+    steps, wall = [], [0.0]
+
+    def run_step(todo):
+        times, results, seconds = per_stack(todo)
+        steps.append(times)
+        wall[0] += seconds
+        return results, RunStats(total=len(todo), ran=len(todo))
+
+    tmp = Path(tempfile.mkdtemp(prefix="initreport-scaling-"))
+    try:
+        _, results, _ = resolve_catalogue(prof, ResultCache(tmp), extra=explorer_configs(prof), run_step=run_step)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return steps + [[]] * (3 - len(steps)), results, wall[0]
 
 
 def timed_build(prof, **kw):

@@ -132,17 +132,22 @@ def run_catalogue(configs: list[RunConfig], cache: ResultCache, *, force: bool =
 
 def resolve_catalogue(prof, cache: ResultCache, *, force: bool = False, jobs: int = 1,
                       on_event: events.Callback = events.ignore, ask=None, scheduler: str | None = None,
-                      extra: list | None = None):
+                      extra: list | None = None, run_step=None):
     """The catalogue and its results, in the depth axis's three steps (:mod:`initreport.catalogue.axis`):
     1. the selection runs (the learning rate of each cell, on the validation split);
     2. every run of the catalogue with the chosen rates, and the ``extra`` configurations (the Explore grid);
     3. more seeds for the axis comparisons still undecided, when the profile has ``extend_seeds``.
-    Every step goes through the cache. Returns (experiments, {RunConfig: result}, RunStats)."""
+    Every step goes through the cache. ``run_step(configs)`` → ({RunConfig: result}, RunStats) runs a
+    step's configurations not yet known instead of :func:`run_catalogue` (``benchmarks/scaling.py``
+    times the stacks with it). Returns (experiments, {RunConfig: result}, RunStats)."""
     run = dict(force=force, jobs=jobs, on_event=on_event, ask=ask, scheduler=scheduler)
 
     def step(configs, text, known):
         """Run ``configs`` not in ``known``; ``text``: the progress line, with {n} runs and the {plan}."""
         todo = [c for c in dict.fromkeys(configs) if c not in known]
+        if run_step is not None:
+            got, stats = run_step(todo)
+            return {**known, **got}, stats
         plan = run_plan(todo, cache, force=force, jobs=jobs, scheduler=scheduler)
         on_event(events.StageStarted("runs", len(todo), text.format(n=len(todo), plan=plan)))
         got, stats = run_catalogue(todo, cache, **run)
