@@ -175,6 +175,36 @@ def test_local_cluster_matches_a_local_build(local_reference, tmp_path):
     assert result_files(cache_root) == local_reference
 
 
+def test_stacks_cut_for_a_wide_cluster_give_the_local_results(local_reference, tmp_path, monkeypatch):
+    """A cluster reporting many worker threads gets the long stacks cut by configuration
+    (costmodel.cut_stacks): more stacks run, and every result file is the local build's byte for byte."""
+    from dask.distributed import LocalCluster
+
+    from initreport.runner import group_stacks
+    monkeypatch.setattr(DaskExecutor, "workers", lambda self: 64)
+    finished = []
+    cache_root = tmp_path / CACHE_DIR
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      host="127.0.0.1") as lc:
+        run_catalogue(tiny_configs(), ResultCache(cache_root), jobs=2, scheduler=lc.scheduler_address,
+                      on_event=lambda e: finished.append(e) if isinstance(e, events.RunFinished) else None)
+    assert len(finished) > len(group_stacks(tiny_configs()))
+    assert sum(e.runs for e in finished) == len(tiny_configs())
+    assert result_files(cache_root) == local_reference
+
+
+def test_a_dask_executor_counts_the_clusters_worker_threads():
+    from dask.distributed import LocalCluster
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                      host="127.0.0.1") as lc:
+        lc.wait_for_workers(2)
+        ex = DaskExecutor(lc.scheduler_address)
+        try:
+            assert ex.workers() == 2
+        finally:
+            ex.close()
+
+
 def test_an_interrupted_dask_build_keeps_what_finished(cluster, tmp_path):
     cache_root = tmp_path / CACHE_DIR
     done = []
