@@ -76,22 +76,17 @@ def per_stack(configs):
 
 
 def per_stack_steps(prof):
-    """The build's three steps, made by ``build.resolve_catalogue`` itself, each step's runs through
-    :func:`per_stack`: ([per-step [(stack, seconds)]], results, wall)."""
-    steps, wall = [], [0.0]
+    """The build's three steps, made by ``build.resolve_catalogue`` itself (:func:`timed_build`), each
+    step's runs through :func:`per_stack`: ([per-step [(stack, seconds)]], results, wall)."""
+    steps = []
 
     def run_step(todo):
-        times, results, seconds = per_stack(todo)
+        times, results, _ = per_stack(todo)
         steps.append(times)
-        wall[0] += seconds
         return results, RunStats(total=len(todo), ran=len(todo))
 
-    tmp = Path(tempfile.mkdtemp(prefix="initreport-scaling-"))
-    try:
-        _, results, _ = resolve_catalogue(prof, ResultCache(tmp), extra=explorer_configs(prof), run_step=run_step)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return steps + [[]] * (3 - len(steps)), results, wall[0]
+    wall, results = timed_build(prof, run_step=run_step)
+    return steps + [[]] * (3 - len(steps)), results, wall
 
 
 def timed_build(prof, **kw):

@@ -190,11 +190,11 @@ def softmax_cross_entropy_grad_(logits, labels):
     np.exp(logits, out=logits)
     logits /= logits.sum(axis=-1, keepdims=True)
     # p_y − 1 on each row's label, by flat index (put/take_along_axis build the same index in ~10 calls).
-    rows = logits.reshape(-1, logits.shape[-1])
-    if not np.shares_memory(rows, logits):       # not contiguous: fall back to the general form
+    if logits.flags.c_contiguous:
+        rows = logits.reshape(-1, logits.shape[-1])          # a view
+        rows[np.arange(len(rows)), labels.reshape(-1)] -= 1
+    else:
         np.put_along_axis(logits, labels[..., None], np.take_along_axis(logits, labels[..., None], axis=-1) - 1,
                           axis=-1)
-    else:
-        rows[np.arange(len(rows)), labels.reshape(-1)] -= 1
     logits /= logits.shape[-2]
     return logits

@@ -21,6 +21,17 @@ HIDDEN_STATS = (
     "distance_from_init", "max_abs_change", "unit_spread", "relative_unit_spread", "rank",
 )
 OUTPUT_STATS = ("weight_grad_norm", "weight_norm", "distance_from_init", "max_abs_change", "bias_change")
+# A hidden layer's entry of a checkpoint: its statistics, then its histograms (one per group).
+LAYER_KEYS = HIDDEN_STATS + ("activation_hist", "gradient_hist")
+
+
+def empty_statistics(n_members: int, n_hidden: int, n_groups: int) -> dict:
+    """A checkpoint where no member was measured, shaped as :func:`layer_statistics` returns one:
+    NaN for every statistic of every member, no histogram."""
+    nan = np.full(n_members, np.nan)
+    return {"hidden": [{k: [None] * n_groups if k.endswith("_hist") else nan for k in LAYER_KEYS}
+                       for _ in range(n_hidden)],
+            "output": {k: nan for k in OUTPUT_STATS}}
 
 
 # A histogram is drawn from at most this many of a layer's values (a 40-bin histogram of 131,072
@@ -327,8 +338,7 @@ def layer_statistics(weights, biases, w0, b0, lr, x, y, act: Activation, bins: i
     if weight_stats:
         _add_weight_statistics(hidden, out, weight_parts, norms, lr)
 
-    order = HIDDEN_STATS + ("activation_hist", "gradient_hist")
-    hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h.get(k, nan), members, n_members)) for k in order}
+    hidden = [{k: (h[k] if k.endswith("_hist") else _fill(h.get(k, nan), members, n_members)) for k in LAYER_KEYS}
               for h in hidden]
     return {"hidden": hidden, "output": {k: _fill(out.get(k, nan), members, n_members) for k in OUTPUT_STATS}}
 

@@ -155,9 +155,10 @@ def with_ones(x) -> np.ndarray:
     return np.concatenate([x, np.ones(x.shape[:-1] + (1,), dtype=x.dtype)], axis=-1)
 
 
-def activation_buffers(members: int, batch_size: int, sizes: list[int], dtype) -> list:
-    """One (members, batch, width + 1) buffer per hidden layer, its last column ones, for :func:`sgd_step`."""
-    return [np.ones((members, batch_size, width + 1), dtype=dtype) for width in sizes[1:-1]]
+def activation_buffers(members: int, batch_size: int, params, dtype) -> list:
+    """One (members, batch, width + 1) buffer per hidden layer of the packed ``params``, its last column
+    ones, for :func:`step_views`."""
+    return [np.ones((members, batch_size, p.shape[1]), dtype=dtype) for p in params[1:]]
 
 
 def step_views(params, buffers, n_rows: int) -> tuple:
@@ -171,7 +172,7 @@ def step_views(params, buffers, n_rows: int) -> tuple:
             [None] + [p[:, :-1].transpose(0, 2, 1) for p in params[1:]])
 
 
-def sgd_step(params, velocity, xb, yb, act: Activation, lr, momentum: float, buffers=None, views=None) -> None:
+def sgd_step(params, velocity, xb, yb, act: Activation, lr, momentum: float, views=None) -> None:
     """One minibatch step of SGD (with momentum if ``velocity`` is given), in place.
 
     The same maths as :func:`forward` + :func:`backward`, written for speed. ``params`` are packed
@@ -180,16 +181,14 @@ def sgd_step(params, velocity, xb, yb, act: Activation, lr, momentum: float, buf
     Σ_batch dZ comes out of the weight-gradient matmul as the last row, and one update moves kernel
     and bias together: a third fewer NumPy calls per layer, which matters where the arrays are
     small (two threads stepping at once wait on each other's calls). Activations are computed in
-    place into ``buffers`` (:func:`activation_buffers`, allocated when None), whose last column of
-    ones feeds the next layer's bias; every derivative here can be read off A, so Z is never kept.
-    ``views``: :func:`step_views` of these params and buffers for this batch size (made when None).
+    place into buffers (:func:`activation_buffers`) whose last column of ones feeds the next layer's
+    bias; every derivative here can be read off A, so Z is never kept. ``views``: :func:`step_views`
+    of these params and buffers for this batch size (made, with new buffers, when None).
     Each layer is updated as soon as its gradient and the gradient flowing below it are known.
     """
     last = len(params) - 1
     if views is None:
-        if buffers is None:
-            buffers = activation_buffers(xb.shape[0], xb.shape[-2], [p.shape[1] - 1 for p in params] + [0], xb.dtype)
-        views = step_views(params, buffers, xb.shape[-2])
+        views = step_views(params, activation_buffers(xb.shape[0], xb.shape[-2], params, xb.dtype), xb.shape[-2])
     outs, acts, acts_t, kernels_t = views
     a = xb
     for l in range(last):
@@ -229,13 +228,12 @@ def run_epoch(params, velocity, x1, y, order, batch_size: int, act: Activation,
     """
     n = order.shape[1]
     starts = range(0, n, batch_size)
-    sizes = [p.shape[1] - 1 for p in params] + [params[-1].shape[2]]
 
     def block(a, b, stop=None):
         ps = [p[a:b] for p in params]
         vs = [v[a:b] for v in velocity] if velocity is not None else None
         lr_ab, order_ab = lr[a:b], order[a:b]
-        buffers = activation_buffers(b - a, min(batch_size, n), sizes, x1.dtype)
+        buffers = activation_buffers(b - a, min(batch_size, n), ps, x1.dtype)
         views = {}                     # batch size → step_views (the full batch and the last one)
         for start in starts:
             if stop is not None and stop.is_set():

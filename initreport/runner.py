@@ -17,6 +17,7 @@ from threadpoolctl import threadpool_limits
 from . import initializers
 from .activations import get_activation
 from .datasets import SPLITS, load_split
+from .diagnostics import empty_statistics
 from .errors import InitReportError, choice_error
 from .network import Member, train_stack
 
@@ -176,15 +177,6 @@ def _checkpoint(stats: dict, rows: np.ndarray, group: int, sizes: list[int]) -> 
     return {"layers": layers, "output": output}
 
 
-def _no_statistics(n_members: int, n_hidden: int, n_groups: int) -> dict:
-    """A checkpoint's statistics where no member was measured: NaN everywhere, no histogram."""
-    from .diagnostics import HIDDEN_STATS, OUTPUT_STATS
-    nan = np.full(n_members, np.nan)
-    hidden = [{**{k: nan for k in HIDDEN_STATS}, "activation_hist": [None] * n_groups,
-               "gradient_hist": [None] * n_groups} for _ in range(n_hidden)]
-    return {"hidden": hidden, "output": {k: nan for k in OUTPUT_STATS}}
-
-
 def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
     diverged = [
         {"seed": config.seeds[i], "epoch": int(raw.diverged_at[r])}
@@ -207,7 +199,7 @@ def _result(config: RunConfig, raw, rows: np.ndarray, group: int) -> dict:
             # Every member of the stack had diverged by then (or the checkpoint was not asked for):
             # the same all-None statistics a diverged member gets beside live ones, so a result does
             # not depend on which stack it trained in.
-            cp = _checkpoint(_no_statistics(len(raw.members), len(raw.sizes) - 2, group + 1),
+            cp = _checkpoint(empty_statistics(len(raw.members), len(raw.sizes) - 2, group + 1),
                              rows, group, raw.sizes)
         checkpoints.append({"epoch": epoch, **cp})
     final = history[-1]
