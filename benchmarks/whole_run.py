@@ -151,15 +151,15 @@ def run_args(width: int) -> list[str]:
 
 def run_in_child(width: int, output: bool = False) -> tuple[float, float]:
     """The real `initreport run` command (its Click entry point, in this fresh process): the wall time it
-    prints (all its work: data, initialisation, training, evaluation, diagnostics, results) and the CPU
-    time of the same span, measured around the command (so also its option parsing and estimate)."""
+    prints (its training call: initialisation, training, evaluation, diagnostics, results) and the CPU
+    time measured around the whole command (so also its option parsing, data loading and estimate)."""
     import contextlib
     import io
+    import tempfile
 
     from initreport.cli import main as cli_main
     buf = io.StringIO()
     c0 = time.process_time()
-    import tempfile
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(buf):
         extra = ["--output", str(Path(tmp) / "result.json")] if output else []
         cli_main(run_args(width) + extra, standalone_mode=False)
